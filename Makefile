@@ -1,0 +1,44 @@
+# spatial_poverty: the two commands of the README, and what they need.
+#   make run   creates the environment, fills data/raw from the bundle, runs pipelines/south_aegean.yaml
+#   make test  creates the environment and runs the test suite
+# Everything is installed into .venv (and the uv used to build it into .tools) from uv.lock: exactly the
+# versions that were tested. No network is used at run time.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+PIPELINE ?= pipelines/south_aegean.yaml
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test setup data lint clean-env
+
+run: setup data
+	$(BIN)/spatial-poverty run $(PIPELINE) --force
+
+test: setup
+	$(BIN)/pytest
+
+setup: $(VENV)/.installed
+
+data: setup
+	$(BIN)/spatial-poverty data sync
+
+lint: setup
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+clean-env:
+	rm -rf $(VENV) $(TOOLS)

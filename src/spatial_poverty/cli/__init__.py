@@ -1,0 +1,1 @@
+"""The command-line interface (``spatial-poverty``); the only place that prints and configures logging."""

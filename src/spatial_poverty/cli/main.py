@@ -1,0 +1,186 @@
+"""The ``spatial-poverty`` command: ``run``, ``validate`` and ``data sync``.
+
+Only this module prints and configures logging; the library logs through ``logging.getLogger(__name__)``.
+
+Exit codes
+----------
+0 success · 1 unexpected internal error · 2 wrong command-line usage · 3 bad configuration ·
+4 bad or missing input data · 5 output could not be written, validated or published ·
+6 output exists and --force was not given · 7 a statistic cannot be computed on these data ·
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from spatial_poverty.errors import (
+    ConfigError,
+    DataSourceError,
+    ExportError,
+    IngestError,
+    OutputExistsError,
+    SpatialPovertyError,
+    StatisticsError,
+)
+
+__all__ = ["EXIT_CODES", "app"]
+
+#: Exit code per error class (most specific first).
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (ConfigError, 3),
+    (DataSourceError, 4),
+    (IngestError, 4),
+    (OutputExistsError, 6),
+    (ExportError, 5),
+    (StatisticsError, 7),
+)
+
+app = typer.Typer(
+    name="spatial-poverty",
+    help="Spatial analysis of poverty and social exclusion for the Greek Regional Observatories of Social Inclusion.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(
+    help="The input data: copy the catalogued files into data/raw and verify them.", no_args_is_help=True
+)
+app.add_typer(data_app, name="data")
+
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv for debug).")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")]
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else logging.DEBUG if verbose >= 2 else logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)  # the handler filters: a run may lower the package's level to fill run.log
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def _fail(exc: BaseException) -> NoReturn:
+    for cls, code in EXIT_CODES:
+        if isinstance(exc, cls):
+            err.print(f"[bold red]error[/] ({cls.__name__}, exit {code}):", highlight=False)
+            err.print(str(exc), markup=False, highlight=False)
+            raise typer.Exit(code)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except SpatialPovertyError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing was published")
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def validate(
+    pipeline: Annotated[Path, typer.Argument(help="Pipeline YAML file.")],
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
+) -> None:
+    """Check a pipeline file against the schema, without reading any data."""
+    _configure_logging(verbose, quiet)
+    from spatial_poverty.pipeline import load_config
+
+    with _errors():
+        cfg = load_config(pipeline)
+    if not quiet:
+        out.print(f"{pipeline}: valid pipeline {cfg.name!r}", highlight=False)
+
+
+@app.command()
+def run(
+    pipeline: Annotated[Path, typer.Argument(help="Pipeline YAML file.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and check inputs, then show the plan.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the existing output folder.")] = False,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
+) -> None:
+    """Run a pipeline and publish its outputs in data/processed/<name>/ (whole, or not at all)."""
+    _configure_logging(verbose, quiet)
+    from spatial_poverty.ingest import load_catalogue, verify
+    from spatial_poverty.pipeline import load_config, plan, run_pipeline
+
+    with _errors():
+        cfg = load_config(pipeline)
+        if dry_run:
+            catalogue = load_catalogue(cfg.resolve(cfg.paths.catalogue))
+            verify(catalogue, cfg.resolve(cfg.paths.raw), [cfg.sources.boundaries, cfg.sources.population])
+            out.print(
+                f"pipeline {cfg.name!r} is valid and its inputs are present and verified; a run would:",
+                highlight=False,
+            )
+            for i, step in enumerate(plan(cfg), 1):
+                out.print(f"  {i}. {step}", highlight=False, markup=False)
+            return
+        with _progress(quiet) as progress:
+            result = run_pipeline(cfg, force=force, progress=progress)
+    if not quiet:
+        c = result.manifest["counts"]
+        out.print(
+            f"published {result.output_dir}: {c['municipalities']} municipalities, "
+            f"pop_2011 {c['pop_2011']:,}, pop_2021 {c['pop_2021']:,}",
+            highlight=False,
+        )
+        for var, gm in result.global_moran.items():
+            out.print(f"  Moran's I of {var}: {gm.I:.4f} (pseudo p {gm.p_sim:.4f}, two-sided)", highlight=False)
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Callable[[str], None] | None]:
+    if quiet or not err.is_terminal:
+        yield (lambda stage: err.print(f"- {stage}", highlight=False)) if not quiet else None
+        return
+    with err.status("starting") as status:
+        yield lambda stage: status.update(f"[bold]{stage}[/]")
+
+
+@data_app.command("sync")
+def data_sync(
+    from_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Folder holding the bundle (default: $SPATIAL_POVERTY_BUNDLE, else ../shared/data).",
+        ),
+    ] = None,
+    catalogue: Annotated[Path, typer.Option(help="The data catalogue.")] = Path("data/raw/catalogue.yaml"),
+    raw: Annotated[Path | None, typer.Option(help="Where to copy (default: the catalogue's folder).")] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Copy only these source ids.")] = None,
+    verbose: Verbose = 0,
+    quiet: Quiet = False,
+) -> None:
+    """Copy the catalogued files from the bundle into data/raw, verifying every SHA-256."""
+    _configure_logging(verbose, quiet)
+    from spatial_poverty.ingest.catalogue import default_bundle_dir, load_catalogue, sync
+
+    with _errors():
+        cat = load_catalogue(catalogue)
+        raw_dir = raw if raw is not None else catalogue.parent
+        bundle = from_dir if from_dir is not None else default_bundle_dir(catalogue.resolve().parent.parent)
+        report = sync(cat, bundle, raw_dir, ids=only or None)
+    if not quiet:
+        out.print(f"data sync from {bundle} into {raw_dir}: {report.summary()}", highlight=False)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

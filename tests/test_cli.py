@@ -1,0 +1,65 @@
+"""The command line: exit codes, messages, --dry-run and --force, as a scheduler sees them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, pipeline_copy, run_cli
+
+
+def test_validate_good_and_bad(tmp_path):
+    ok = run_cli("validate", str(ROOT / "pipelines" / "south_aegean.yaml"))
+    assert ok.returncode == 0 and "valid pipeline 'south_aegean'" in ok.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ntitle: t\nseed: 1\nweights:\n  islands: knn\n", encoding="utf-8")
+    proc = run_cli("validate", str(bad))
+    assert proc.returncode == 3
+    assert "unknown key 'weights.islands'; allowed here: contiguity, island_policy, k" in proc.stderr
+
+
+def test_usage_error_is_exit_2():
+    assert run_cli("run").returncode == 2
+
+
+def test_missing_input_data_is_exit_4(tmp_path):
+    cfg = pipeline_copy("south_aegean", tmp_path / "empty_raw", tmp_path / "processed", tmp_path)
+    proc = run_cli("run", str(cfg))
+    assert proc.returncode == 4, proc.stderr
+    assert "DHMOI_2021.zip (source elstat_2021_municipalities) is missing" in proc.stderr
+    assert not (tmp_path / "processed" / "south_aegean").exists()
+    assert "Traceback" not in proc.stderr
+
+
+def test_dry_run_checks_inputs_and_writes_nothing(raw_dir, tmp_path):
+    cfg = pipeline_copy("south_aegean", raw_dir, tmp_path / "processed", tmp_path)
+    proc = run_cli("run", str(cfg), "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "inputs are present and verified" in proc.stdout and "999 permutations, seed 20211" in proc.stdout
+    assert not (tmp_path / "processed").exists()
+
+
+def test_existing_output_needs_force_and_a_failed_run_keeps_it(raw_dir, south_aegean_run, tmp_path):
+    processed = south_aegean_run.parent
+    cfg = pipeline_copy("south_aegean", raw_dir, processed, tmp_path)
+    before = json.loads((south_aegean_run / "manifest.json").read_text(encoding="utf-8"))
+    proc = run_cli("run", str(cfg))
+    assert proc.returncode == 6 and "--force" in proc.stderr
+    # A run that fails half-way (a statistic refuses the data) publishes nothing, even with --force.
+    failing = pipeline_copy(
+        "south_aegean", raw_dir, processed, tmp_path, **{"island_policy: knn": "island_policy: none"}
+    )
+    proc = run_cli("run", str(failing), "--force")
+    assert proc.returncode == 7, proc.stderr
+    assert "needs every unit to have a neighbour" in proc.stderr
+    after = json.loads((south_aegean_run / "manifest.json").read_text(encoding="utf-8"))
+    assert after["run_id"] == before["run_id"]
+    assert sorted(p.name for p in processed.iterdir()) == ["south_aegean"]  # no staging folder left
+
+
+@pytest.mark.parametrize("args", [("data", "sync", "--catalogue", "nowhere.yaml")])
+def test_data_sync_bad_catalogue_is_exit_3(args, tmp_path: Path):
+    proc = run_cli(*args, cwd=tmp_path)
+    assert proc.returncode == 3 and "does not exist" in proc.stderr

@@ -1,0 +1,91 @@
+"""GeoPackage 1.2 output, GDAL's validator, and publication whole or not at all."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from spatial_poverty.errors import ExportError, OutputExistsError
+from spatial_poverty.export import check_target, make_staging, publish, validate_geopackage, write_layers
+
+
+@pytest.fixture
+def layer() -> gpd.GeoDataFrame:
+    """Fixture: two municipalities with Greek names and string codes, in EPSG:2100."""
+    return gpd.GeoDataFrame(
+        {"name_el": ["Δήμος Θήρας", "Δήμος Σύρου"], "pop_2021": [15480, 21124]},
+        geometry=[box(0, 0, 1000, 1000), box(2000, 0, 3000, 1000)],
+        crs=2100,
+        index=pd.Index(["6001", "5801"], name="code"),
+    )
+
+
+def validator(path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "osgeo_utils.samples.validate_gpkg", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_geopackage_is_version_1_2_and_valid(tmp_path, layer):
+    path = tmp_path / "out.gpkg"
+    write_layers(path, {"municipalities": layer, "lisa_x": layer.assign(p_sim=[0.01, 0.5])})
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 10200
+    con.close()
+    proc = validator(path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    validate_geopackage(path, {"municipalities": 2, "lisa_x": 2})
+    back = gpd.read_file(path, layer="municipalities")
+    assert back["code"].tolist() == ["6001", "5801"] and back.crs.to_epsg() == 2100
+    assert back["name_el"].tolist() == ["Δήμος Θήρας", "Δήμος Σύρου"]
+
+
+def test_validation_catches_wrong_counts_and_layers(tmp_path, layer):
+    path = tmp_path / "out.gpkg"
+    write_layers(path, {"municipalities": layer})
+    with pytest.raises(ExportError, match="layer 'municipalities': 2 features, expected 3"):
+        validate_geopackage(path, {"municipalities": 3})
+    with pytest.raises(ExportError, match=r"layers \['other'\] are missing"):
+        validate_geopackage(path, {"other": 1})
+
+
+def test_write_layers_refuses_bad_names_and_existing_files(tmp_path, layer):
+    with pytest.raises(ExportError, match="snake_case ASCII; 'Δήμοι'"):
+        write_layers(tmp_path / "a.gpkg", {"Δήμοι": layer})
+    (tmp_path / "b.gpkg").write_bytes(b"")
+    with pytest.raises(ExportError, match="exists already"):
+        write_layers(tmp_path / "b.gpkg", {"x": layer})
+
+
+def test_publish_replaces_only_with_force_and_keeps_the_previous_output(tmp_path):
+    target = tmp_path / "processed" / "run"
+    first = make_staging(target)
+    (first / "result.txt").write_text("first", encoding="utf-8")
+    publish(first, target, force=False)
+    assert (target / "result.txt").read_text(encoding="utf-8") == "first"
+
+    second = make_staging(target)
+    (second / "result.txt").write_text("second", encoding="utf-8")
+    with pytest.raises(OutputExistsError, match="--force"):
+        publish(second, target, force=False)
+    assert (target / "result.txt").read_text(encoding="utf-8") == "first"
+    publish(second, target, force=True)
+    assert (target / "result.txt").read_text(encoding="utf-8") == "second"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["run"]  # no staging or previous left over
+
+
+def test_check_target(tmp_path):
+    check_target(tmp_path / "absent", force=False)
+    with pytest.raises(OutputExistsError):
+        check_target(tmp_path, force=False)
+    check_target(tmp_path, force=True)

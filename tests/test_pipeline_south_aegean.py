@@ -1,0 +1,138 @@
+"""End to end: the South Aegean pipeline on the real bundle, through the CLI, twice."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import esda
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from spatial_poverty.pipeline import load_config
+from spatial_poverty.stats import GlobalMoran, build_weights
+
+from .conftest import pipeline_copy, run_cli
+
+pytestmark = pytest.mark.slow
+
+RTOL = 1e-10
+
+
+def test_published_folder(south_aegean_run):
+    assert sorted(p.name for p in south_aegean_run.iterdir()) == [
+        "manifest.json",
+        "map.html",
+        "run.log",
+        "south_aegean.gpkg",
+    ]
+
+
+def test_municipalities_layer_has_elstat_totals(south_aegean_run):
+    m = gpd.read_file(south_aegean_run / "south_aegean.gpkg", layer="municipalities")
+    assert len(m) == 34
+    assert m.crs.to_epsg() == 2100
+    assert int(m["pop_2021"].sum()) == 327_820 and int(m["pop_2011"].sum()) == 309_015
+    for col in (
+        "code",
+        "name_el",
+        "name_en",
+        "pop_2011",
+        "pop_2021",
+        "pop_change_pct",
+        "density",
+        "area_km2",
+    ):
+        assert col in m.columns, col
+    assert m["code"].str.fullmatch(r"\d{4}").all()
+    syros = m.set_index("code").loc["5801"]
+    assert syros["pop_change_pct"] == pytest.approx(100 * (21124 - 21507) / 21507, rel=RTOL)
+
+
+def test_lisa_layers(south_aegean_run):
+    for var in ("pop_change_pct", "density"):
+        lisa = gpd.read_file(south_aegean_run / "south_aegean.gpkg", layer=f"lisa_{var}")
+        assert len(lisa) == 34
+        assert set(lisa["cluster"]) <= {"High-High", "Low-Low", "High-Low", "Low-High", "not significant"}
+        assert ((lisa["p_sim"] >= 1 / 1000) & (lisa["p_sim"] <= 1)).all()
+        sig = lisa["p_sim"] <= 0.05
+        assert (lisa.loc[~sig, "cluster"] == "not significant").all()
+
+
+def test_gdal_validator_passes(south_aegean_run):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "osgeo_utils.samples.validate_gpkg",
+            str(south_aegean_run / "south_aegean.gpkg"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_map_needs_no_network(south_aegean_run):
+    page = (south_aegean_run / "map.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=[\"']?(https?:)?//", page, re.IGNORECASE)
+    assert not re.search(r"<link[^>]+href=[\"']?(https?:)?//", page, re.IGNORECASE)
+    assert "L.map(" in page
+
+
+def test_manifest(south_aegean_run):
+    man = json.loads((south_aegean_run / "manifest.json").read_text(encoding="utf-8"))
+    assert man["seed"] == 20211 and man["pipeline"] == "south_aegean"
+    assert {i["id"] for i in man["inputs"]} == {"elstat_2021_municipalities", "elstat_2021_population"}
+    assert all(len(i["sha256"]) == 64 for i in man["inputs"])
+    assert man["counts"] == {"municipalities": 34, "pop_2011": 309_015, "pop_2021": 327_820}
+    assert man["weights"]["isolates_contiguity"] and man["weights"]["isolates"] == []
+    assert man["weights"]["n_components"] == 1
+    assert set(man["timings_s"]) >= {"ingest", "weights", "statistics", "geopackage", "map"}
+    assert {"numpy", "libpysal", "esda", "gdal"} <= set(man["versions"])
+    assert {o["path"] for o in man["outputs"]} == {"south_aegean.gpkg", "map.html", "run.log"}
+    assert man["excluded"][0]["code"] == "9901"
+    log = (south_aegean_run / "run.log").read_text(encoding="utf-8")
+    assert "left out 9901" in log
+
+
+def test_global_moran_equals_esda_on_the_same_graph(south_aegean_run, raw_dir, tmp_path):
+    cfg = load_config(pipeline_copy("south_aegean", raw_dir, tmp_path, tmp_path))
+    m = gpd.read_file(south_aegean_run / "south_aegean.gpkg", layer="municipalities").set_index("code")
+    graph, _ = build_weights(
+        m, contiguity=cfg.weights.contiguity, island_policy=cfg.weights.island_policy, k=cfg.weights.k
+    )
+    man = json.loads((south_aegean_run / "manifest.json").read_text(encoding="utf-8"))
+    for var in cfg.statistics.variables:
+        ours = GlobalMoran(m[var], graph, seed=cfg.seed)
+        theirs = esda.Moran(m[var].reindex(graph.unique_ids).to_numpy(), graph.to_W(), permutations=0)
+        assert ours.I == pytest.approx(theirs.I, rel=RTOL)
+        assert ours.z_norm == pytest.approx(theirs.z_norm, rel=RTOL)
+        assert man["statistics"][var]["global_moran"]["I"] == pytest.approx(theirs.I, rel=RTOL)
+        assert man["statistics"][var]["global_moran"]["p_sim"] == ours.p_sim
+
+
+def test_second_run_gives_the_same_numbers(south_aegean_run, raw_dir, tmp_path):
+    cfg = pipeline_copy("south_aegean", raw_dir, tmp_path / "processed", tmp_path)
+    proc = run_cli("run", str(cfg))
+    assert proc.returncode == 0, proc.stderr
+    second = tmp_path / "processed" / "south_aegean"
+    for layer in ("municipalities", "lisa_pop_change_pct", "lisa_density"):
+        a = gpd.read_file(south_aegean_run / "south_aegean.gpkg", layer=layer)
+        b = gpd.read_file(second / "south_aegean.gpkg", layer=layer)
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(a.drop(columns="geometry")),
+            pd.DataFrame(b.drop(columns="geometry")),
+            check_exact=True,
+        )
+        assert a.geometry.equals_exact(b.geometry, tolerance=0).all()
+    m1 = json.loads((south_aegean_run / "manifest.json").read_text(encoding="utf-8"))
+    m2 = json.loads((second / "manifest.json").read_text(encoding="utf-8"))
+    assert m1["statistics"] == m2["statistics"] and m1["weights"] == m2["weights"]
+    assert m1["run_id"] != m2["run_id"]
+    np.testing.assert_array_equal(sorted(m1["counts"].values()), sorted(m2["counts"].values()))
