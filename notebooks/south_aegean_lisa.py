@@ -62,7 +62,10 @@ print(report)
 results = {}
 for var in cfg.statistics.variables:
     lisa = LocalMoran(
-        municipalities[var], graph, permutations=cfg.statistics.permutations, seed=cfg.seed,
+        municipalities[var],
+        graph,
+        permutations=cfg.statistics.permutations,
+        seed=cfg.seed,
         alpha=cfg.statistics.alpha,
     ).to_frame()
     published = gpd.read_file(gpkg, layer=f"lisa_{var}").set_index("code").loc[lisa.index]
@@ -71,8 +74,10 @@ for var in cfg.statistics.variables:
     assert (lisa["cluster"] == published["cluster"]).all()
     gm = GlobalMoran(municipalities[var], graph, permutations=cfg.statistics.permutations, seed=cfg.seed)
     results[var] = lisa
-    print(f"{var}: Moran's I = {gm.I:.4f} (pseudo p = {gm.p_sim:.3f}); clusters:",
-          lisa["cluster"].value_counts().to_dict())
+    print(
+        f"{var}: Moran's I = {gm.I:.4f} (pseudo p = {gm.p_sim:.3f}); clusters:",
+        lisa["cluster"].value_counts().to_dict(),
+    )
 
 # %% [markdown]
 # ## The clusters on a map
@@ -80,7 +85,12 @@ for var in cfg.statistics.variables:
 # %%
 var = cfg.statistics.variables[0]
 ax = municipalities.join(results[var]).plot(
-    column="cluster", categorical=True, legend=True, figsize=(8, 8), edgecolor="#555555", linewidth=0.3,
+    column="cluster",
+    categorical=True,
+    legend=True,
+    figsize=(8, 8),
+    edgecolor="#555555",
+    linewidth=0.3,
     cmap="Set2",
 )
 ax.set_title(f"LISA: {var} (α = {cfg.statistics.alpha}, two-sided)")
