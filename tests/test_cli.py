@@ -63,3 +63,21 @@ def test_existing_output_needs_force_and_a_failed_run_keeps_it(raw_dir, south_ae
 def test_data_sync_bad_catalogue_is_exit_3(args, tmp_path: Path):
     proc = run_cli(*args, cwd=tmp_path)
     assert proc.returncode == 3 and "does not exist" in proc.stderr
+
+
+def test_data_sync_finds_the_bundle_beside_the_project(bundle: Path, tmp_path: Path, monkeypatch):
+    """``make run`` calls ``data sync`` with no --from: the bundle is ``../shared/data`` beside the project root."""
+    import os
+    import shutil
+
+    project = tmp_path / "project"
+    (project / "data" / "raw").mkdir(parents=True)
+    shutil.copy(ROOT / "data" / "raw" / "catalogue.yaml", project / "data" / "raw" / "catalogue.yaml")
+    (tmp_path / "shared").mkdir()
+    os.symlink(bundle, tmp_path / "shared" / "data")
+    monkeypatch.delenv("SPATIAL_POVERTY_BUNDLE", raising=False)
+    proc = run_cli("data", "sync", "--only", "eurostat_arope_greece_national", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert f"data sync from {tmp_path / 'shared' / 'data'}" in proc.stdout.replace("\n", "")
+    copied = list((project / "data" / "raw").rglob("*"))
+    assert any(p.is_file() and p.name != "catalogue.yaml" for p in copied)

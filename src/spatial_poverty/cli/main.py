@@ -154,6 +154,14 @@ def _progress(quiet: bool) -> Iterator[Callable[[str], None] | None]:
         yield lambda stage: status.update(f"[bold]{stage}[/]")
 
 
+def _project_root(catalogue: Path) -> Path:
+    """The project folder: the one holding ``data/raw/<catalogue>``, else the working directory."""
+    path = catalogue.resolve()
+    if path.parent.name == "raw" and path.parent.parent.name == "data":
+        return path.parents[2]
+    return Path.cwd()
+
+
 @data_app.command("sync")
 def data_sync(
     from_dir: Annotated[
@@ -176,7 +184,7 @@ def data_sync(
     with _errors():
         cat = load_catalogue(catalogue)
         raw_dir = raw if raw is not None else catalogue.parent
-        bundle = from_dir if from_dir is not None else default_bundle_dir(catalogue.resolve().parent.parent)
+        bundle = from_dir if from_dir is not None else default_bundle_dir(_project_root(catalogue))
         report = sync(cat, bundle, raw_dir, ids=only or None)
     if not quiet:
         out.print(f"data sync from {bundle} into {raw_dir}: {report.summary()}", highlight=False)
