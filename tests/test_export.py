@@ -84,6 +84,18 @@ def test_publish_replaces_only_with_force_and_keeps_the_previous_output(tmp_path
     assert sorted(p.name for p in target.parent.iterdir()) == ["run"]  # no staging or previous left over
 
 
+def test_published_folder_is_not_private(tmp_path):
+    """GIS staff on a shared drive must be able to open the output: the mode follows the umask, not mkdtemp's 0700."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        staging = make_staging(tmp_path / "out")
+    finally:
+        os.umask(old)
+    assert staging.stat().st_mode & 0o777 == 0o755
+
+
 def test_check_target(tmp_path):
     check_target(tmp_path / "absent", force=False)
     with pytest.raises(OutputExistsError):

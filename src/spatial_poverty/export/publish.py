@@ -39,7 +39,12 @@ def make_staging(target: str | os.PathLike[str]) -> Path:
     """A new, empty staging folder beside ``target``."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    # mkdtemp makes the folder private (0700); a published folder gets the usual mode under the user's umask.
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)
+    return staging
 
 
 def discard_staging(staging: str | os.PathLike[str]) -> None:
