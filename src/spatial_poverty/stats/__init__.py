@@ -1,13 +1,46 @@
-"""Spatial statistics: weights (libpysal Graph with an island policy) and autocorrelation."""
+"""Spatial statistics: weights (libpysal Graph with an island policy), global and local statistics, EB rates."""
 
 from spatial_poverty.stats.autocorrelation import GlobalMoran, LocalMoran, pseudo_p_two_sided
-from spatial_poverty.stats.weights import WeightsReport, build_weights, link_isolates_knn
+from spatial_poverty.stats.global_stats import BivariateMoran, GearyC, GeneralG, JoinCounts, MoranRate
+from spatial_poverty.stats.inference import adjust_pvalues, gi_bin, pseudo_p
+from spatial_poverty.stats.local_stats import BivariateLocalMoran, GetisOrdLocal, LocalGeary, LocalJoinCount
+from spatial_poverty.stats.rates import assuncao_reis_standardise, eb_rate, spatial_eb_rate
+from spatial_poverty.stats.weights import (
+    WeightsReport,
+    WeightsSpec,
+    build_weights,
+    link_isolates_knn,
+    read_links,
+    read_weights_file,
+    symmetrise,
+    write_weights,
+)
 
 __all__ = [
+    "BivariateLocalMoran",
+    "BivariateMoran",
+    "GearyC",
+    "GeneralG",
+    "GetisOrdLocal",
     "GlobalMoran",
+    "JoinCounts",
+    "LocalGeary",
+    "LocalJoinCount",
     "LocalMoran",
+    "MoranRate",
     "WeightsReport",
+    "WeightsSpec",
+    "adjust_pvalues",
+    "assuncao_reis_standardise",
     "build_weights",
+    "eb_rate",
+    "gi_bin",
     "link_isolates_knn",
+    "pseudo_p",
     "pseudo_p_two_sided",
+    "read_links",
+    "read_weights_file",
+    "spatial_eb_rate",
+    "symmetrise",
+    "write_weights",
 ]

@@ -14,9 +14,19 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
-from scipy import sparse, stats
 
 from spatial_poverty.errors import StatisticsError
+from spatial_poverty.stats.inference import (
+    NO_NEIGHBOURS,
+    NO_NEIGHBOURS_EL,
+    Alternative,
+    Correction,
+    adjust_pvalues,
+    check_alternative,
+    p_from_z,
+    prepare,
+    pseudo_p,
+)
 
 __all__ = ["CLUSTER_LABELS", "CLUSTER_LABELS_EL", "GlobalMoran", "LocalMoran", "pseudo_p_two_sided"]
 
@@ -34,8 +44,6 @@ CLUSTER_LABELS_EL: dict[int, str] = {
 NOT_SIGNIFICANT = "not significant"
 NOT_SIGNIFICANT_EL = "μη σημαντικό"
 
-Alternative = Literal["two-sided", "greater", "less"]
-
 
 def pseudo_p_two_sided(observed: np.ndarray, simulated: np.ndarray) -> np.ndarray:
     r"""Two-sided pseudo p-values from permutations.
@@ -45,53 +53,15 @@ def pseudo_p_two_sided(observed: np.ndarray, simulated: np.ndarray) -> np.ndarra
         p = \min\left(1,\; 2\,\frac{1 + \min(\#\{s \ge o\},\, \#\{s \le o\})}{P + 1}\right)
 
     for an observed value :math:`o` and :math:`P` simulated values :math:`s` (Davison & Hinkley 1997, §4.4:
-    the smaller tail doubled; the +1 counts the observed arrangement among the permutations).
+    the smaller tail doubled; the +1 counts the observed arrangement among the permutations). See
+    :func:`~spatial_poverty.stats.inference.pseudo_p` for the one-sided alternatives.
 
     Parameters
     ----------
     observed : array of shape (n,)
     simulated : array of shape (P, n)
     """
-    observed = np.atleast_1d(observed)
-    simulated = np.asarray(simulated).reshape(simulated.shape[0], -1)
-    n_perm = simulated.shape[0]
-    ge = (simulated >= observed).sum(axis=0)
-    le = (simulated <= observed).sum(axis=0)
-    return np.minimum(1.0, 2.0 * (1.0 + np.minimum(ge, le)) / (n_perm + 1.0))
-
-
-def _p_one_sided(observed: np.ndarray, simulated: np.ndarray, alternative: Alternative) -> np.ndarray:
-    if alternative == "two-sided":
-        return pseudo_p_two_sided(observed, simulated)
-    n_perm = simulated.shape[0]
-    count = (simulated >= observed).sum(axis=0) if alternative == "greater" else (simulated <= observed).sum(axis=0)
-    return (1.0 + count) / (n_perm + 1.0)
-
-
-def _prepare(y: pd.Series | np.ndarray, graph: Graph, what: str) -> tuple[np.ndarray, sparse.csr_array, pd.Index]:
-    if not isinstance(graph, Graph):
-        raise StatisticsError(f"{what} needs a libpysal.graph.Graph; {type(graph).__name__} was given instead")
-    ids = pd.Index(graph.unique_ids)
-    if isinstance(y, pd.Series):
-        if set(y.index) != set(ids) or len(y) != len(ids):
-            raise StatisticsError(f"{what}: y needs the same index as the graph's ids")
-        values = y.reindex(ids).to_numpy(dtype=float)
-    else:
-        values = np.asarray(y, dtype=float).ravel()
-        if len(values) != len(ids):
-            raise StatisticsError(f"{what}: y has {len(values)} values, the graph {len(ids)} units")
-    if not np.isfinite(values).all():
-        bad = list(ids[~np.isfinite(values)])
-        raise StatisticsError(f"{what}: y has missing or infinite values for {bad}")
-    if len(graph.isolates):
-        raise StatisticsError(
-            f"{what} needs every unit to have a neighbour; isolates: {list(graph.isolates)}. "
-            "Use the island policy 'knn' (weights: island_policy: knn)"
-        )
-    if np.allclose(values, values[0]):
-        raise StatisticsError(f"{what}: y is constant, autocorrelation is undefined")
-    w = graph.transform("r")
-    return values, sparse.csr_array(w.sparse), ids
+    return pseudo_p(observed, simulated, "two-sided")
 
 
 class GlobalMoran:
@@ -100,7 +70,9 @@ class GlobalMoran:
     .. math:: I = \frac{n}{S_0} \frac{\sum_i \sum_j w_{ij} z_i z_j}{\sum_i z_i^2}, \qquad z = y - \bar y
 
     on the row-standardised graph. :math:`E[I] = -1/(n-1)`; the variances under normality and randomisation are
-    Cliff & Ord's (1981), as in esda and spdep's ``moran.test``.
+    Cliff & Ord's (1981), as in esda and spdep's ``moran.test``. Isolates are refused, so :math:`n` counts
+    units that all have a neighbour (esda keeps isolates in :math:`n` and inflates :math:`I` by
+    :math:`n/(n-k)`). Analytic and permutation p-values follow ``alternative`` (two-sided by default).
 
     Parameters
     ----------
@@ -111,11 +83,14 @@ class GlobalMoran:
     permutations : int, default 999
     seed : int
         Seed of the :class:`numpy.random.Generator` used for the permutations.
+    alternative : {"two-sided", "greater", "less"}, default "two-sided"
+    transform : str, default "r"
+        Transformation applied to (a new copy of) the graph.
 
     Attributes
     ----------
     I, EI, VI_norm, z_norm, p_norm, VI_rand, z_rand, p_rand : float
-        ``p_norm`` and ``p_rand`` are two-sided.
+        ``p_norm`` and ``p_rand`` follow ``alternative``.
     sim : ndarray
         The permuted statistics.
     p_sim : float
@@ -124,15 +99,25 @@ class GlobalMoran:
     n : int
     """
 
-    def __init__(self, y: pd.Series | np.ndarray, graph: Graph, *, permutations: int = 999, seed: int) -> None:
-        values, w, _ = _prepare(y, graph, "GlobalMoran")
+    def __init__(
+        self,
+        y: pd.Series | np.ndarray,
+        graph: Graph,
+        *,
+        permutations: int = 999,
+        seed: int,
+        alternative: Alternative = "two-sided",
+        transform: str = "r",
+    ) -> None:
+        check_alternative(alternative)
+        values, w, _, _ = prepare(y, graph, "GlobalMoran", transform=transform)
         n = len(values)
         if n < 4:
             raise StatisticsError(f"GlobalMoran needs at least 4 units; {n} were given")
         self.n = n
         self.permutations = permutations
         self.seed = seed
-        self.alternative: Alternative = "two-sided"
+        self.alternative: Alternative = alternative
         z = values - values.mean()
         z2ss = float(z @ z)
         s0 = float(w.sum())
@@ -153,12 +138,12 @@ class GlobalMoran:
         self.VI_rand = (a - b) / ((n - 1) * (n - 2) * (n - 3) * s02) - self.EI**2
         self.z_norm = (self.I - self.EI) / np.sqrt(self.VI_norm)
         self.z_rand = (self.I - self.EI) / np.sqrt(self.VI_rand)
-        self.p_norm = float(2 * stats.norm.sf(abs(self.z_norm)))
-        self.p_rand = float(2 * stats.norm.sf(abs(self.z_rand)))
+        self.p_norm = float(p_from_z(self.z_norm, alternative))
+        self.p_rand = float(p_from_z(self.z_rand, alternative))
         rng = np.random.default_rng(seed)
         self.sim = np.array([calc(rng.permutation(z)) for _ in range(permutations)])
         if permutations:
-            self.p_sim = float(pseudo_p_two_sided(np.array([self.I]), self.sim[:, None])[0])
+            self.p_sim = float(pseudo_p(np.array([self.I]), self.sim[:, None], alternative)[0])
             self.EI_sim = float(self.sim.mean())
             self.seI_sim = float(self.sim.std())
             self.z_sim = (self.I - self.EI_sim) / self.seI_sim if self.seI_sim > 0 else np.nan
@@ -168,7 +153,9 @@ class GlobalMoran:
     def to_dict(self) -> dict[str, float | int | str]:
         """The statistic and its inference, as plain numbers (for manifests and reports)."""
         return {
+            "statistic": "moran",
             "n": self.n,
+            "isolates_in_n": 0,
             "I": self.I,
             "EI": self.EI,
             "VI_norm": self.VI_norm,
@@ -191,7 +178,7 @@ class GlobalMoran:
 
 
 class LocalMoran:
-    r"""Local Moran's I (LISA) with conditional randomisation.
+    r"""Local Moran's I (LISA) with conditional randomisation, per-unit q-values and GeoDa's labels.
 
     .. math:: I_i = (n - 1) \frac{z_i \sum_j w_{ij} z_j}{\sum_k z_k^2}
 
@@ -202,18 +189,27 @@ class LocalMoran:
     replaced by :math:`k_i` values drawn without replacement from the other :math:`n-1` units, ``permutations``
     times. As in esda, one table of draws is shared by all units (row :math:`p` holds the first
     :math:`k_{max}` entries of a permutation of :math:`0..n-2`; the entry :math:`j \ge i` stands for unit
-    :math:`j+1`), drawn from ``numpy.random.default_rng(seed)``.
+    :math:`j+1`), drawn from ``numpy.random.default_rng(seed)``. p-values are computed from the simulations
+    for ``alternative`` (two-sided by default; esda's default is a folded one-sided "directed" p-value), and
+    q-values per unit by ``correction`` (:func:`~spatial_poverty.stats.inference.adjust_pvalues`).
 
     Parameters
     ----------
     y : pandas.Series or array
     graph : libpysal.graph.Graph
-        Row-standardised here; no isolates.
+        Row-standardised here (a new graph; the one given is not changed).
     permutations : int, default 999
     seed : int
     alpha : float, default 0.05
         Significance level of the cluster labels.
     alternative : {"two-sided", "greater", "less"}, default "two-sided"
+    correction : {"bh", "by", "bonferroni", "none"}, default "bh"
+        How ``q_sim`` is computed from ``p_sim`` (over the units that have neighbours).
+    significance : {"p", "q"}, default "p"
+        Label a unit significant when ``p_sim <= alpha`` (GeoDa's default) or when ``q_sim <= alpha``.
+    isolates : {"raise", "keep"}, default "raise"
+        A unit with no neighbour is refused, or kept in :math:`n` (its value enters the mean and variance of
+        :math:`z` and the draws of the others) with NaN statistics and the label "no neighbours".
     permutation_table : {"generator", "esda"}, default "generator"
         "generator" draws the table from ``numpy.random.default_rng(seed)``; "esda" draws it as esda's
         pure-Python path does (``numpy.random.RandomState(seed).choice(n - 1, k_max, replace=False)`` per row),
@@ -222,17 +218,17 @@ class LocalMoran:
     Attributes
     ----------
     Is : ndarray
-        Local statistics.
+        Local statistics (NaN for isolates).
     lag : ndarray
         Spatial lag of the standardised values.
     q : ndarray of int
-        Quadrant: 1 High-High, 2 Low-High, 3 Low-Low, 4 High-Low.
-    p_sim : ndarray
-        Pseudo p-values for ``alternative``.
+        Quadrant: 1 High-High, 2 Low-High, 3 Low-Low, 4 High-Low (0 for isolates).
+    p_sim, q_sim : ndarray
+        Pseudo p-values for ``alternative`` and their q-values.
     EI_sim, seI_sim, z_sim : ndarray
         Mean, standard deviation of the simulated statistics and the observed one standardised by them.
     labels, labels_el : ndarray of str
-        GeoDa cluster labels (English and Greek), "not significant" where ``p_sim > alpha``.
+        GeoDa cluster labels (English and Greek), "not significant", "no neighbours".
     """
 
     def __init__(
@@ -244,34 +240,41 @@ class LocalMoran:
         seed: int,
         alpha: float = 0.05,
         alternative: Alternative = "two-sided",
+        correction: Correction = "bh",
+        significance: Literal["p", "q"] = "p",
+        isolates: Literal["raise", "keep"] = "raise",
         permutation_table: Literal["generator", "esda"] = "generator",
     ) -> None:
         if permutation_table not in ("generator", "esda"):
             raise StatisticsError(
                 f"permutation_table needs to be 'generator' or 'esda'; {permutation_table!r} was given instead"
             )
-        if alternative not in ("two-sided", "greater", "less"):
-            raise StatisticsError(
-                f"alternative needs to be 'two-sided', 'greater' or 'less'; {alternative!r} was given instead"
-            )
+        check_alternative(alternative)
         if not 0 < alpha < 1:
             raise StatisticsError(f"alpha needs to be between 0 and 1; {alpha} was given instead")
         if permutations < 1:
             raise StatisticsError(f"permutations needs to be at least 1; {permutations} was given instead")
-        values, w, ids = _prepare(y, graph, "LocalMoran")
+        if significance not in ("p", "q"):
+            raise StatisticsError(f"significance needs to be 'p' or 'q'; {significance!r} was given instead")
+        if isolates not in ("raise", "keep"):
+            raise StatisticsError(f"isolates needs to be 'raise' or 'keep'; {isolates!r} was given instead")
+        values, w, ids, iso = prepare(y, graph, "LocalMoran", isolates=isolates)
         n = len(values)
         self.ids = ids
         self.n = n
+        self.n_isolates = int(iso.sum())
         self.permutations = permutations
         self.seed = seed
         self.alpha = alpha
         self.alternative = alternative
+        self.correction = correction
+        self.significance = significance
         z = (values - values.mean()) / values.std()
         den = float(z @ z)
         lag = w @ z
         self.lag = lag
-        self.Is = (n - 1) * z * lag / den
-        self.q = np.where(z > 0, np.where(lag > 0, 1, 4), np.where(lag > 0, 2, 3))
+        self.Is = np.where(iso, np.nan, (n - 1) * z * lag / den)
+        self.q = np.where(iso, 0, np.where(z > 0, np.where(lag > 0, 1, 4), np.where(lag > 0, 2, 3)))
 
         indptr, data = w.indptr, w.data
         card = np.diff(indptr)
@@ -282,22 +285,29 @@ class LocalMoran:
         else:
             rng = np.random.default_rng(seed)
             table = np.stack([rng.permutation(n - 1)[:kmax] for _ in range(permutations)])
-        sim = np.empty((permutations, n))
+        sim = np.full((permutations, n), np.nan)
         self.sim = sim
         for i in range(n):
             k = card[i]
+            if k == 0:
+                continue
             draw = table[:, :k]
             draw = draw + (draw >= i)
             weights = data[indptr[i] : indptr[i + 1]]
             sim[:, i] = (n - 1) * z[i] * (z[draw] @ weights) / den
-        self.p_sim = _p_one_sided(self.Is, sim, alternative)
-        self.EI_sim = sim.mean(axis=0)
-        self.seI_sim = sim.std(axis=0)
+        self.p_sim = np.where(iso, np.nan, pseudo_p(self.Is, sim, alternative))
+        self.q_sim = adjust_pvalues(self.p_sim, correction)
         with np.errstate(divide="ignore", invalid="ignore"):
+            self.EI_sim = np.where(iso, np.nan, sim.mean(axis=0))
+            self.seI_sim = np.where(iso, np.nan, sim.std(axis=0))
             self.z_sim = (self.Is - self.EI_sim) / self.seI_sim
-        significant = self.p_sim <= alpha
-        self.labels = np.where(significant, [CLUSTER_LABELS[c] for c in self.q], NOT_SIGNIFICANT)
-        self.labels_el = np.where(significant, [CLUSTER_LABELS_EL[c] for c in self.q], NOT_SIGNIFICANT_EL)
+        test = self.p_sim if significance == "p" else self.q_sim
+        significant = np.nan_to_num(test, nan=1.0) <= alpha
+        self.significant = significant
+        en = np.array([CLUSTER_LABELS.get(int(c), NO_NEIGHBOURS) for c in self.q], dtype=object)
+        el = np.array([CLUSTER_LABELS_EL.get(int(c), NO_NEIGHBOURS_EL) for c in self.q], dtype=object)
+        self.labels = np.where(iso, NO_NEIGHBOURS, np.where(significant, en, NOT_SIGNIFICANT)).astype(str)
+        self.labels_el = np.where(iso, NO_NEIGHBOURS_EL, np.where(significant, el, NOT_SIGNIFICANT_EL)).astype(str)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per unit, indexed by the graph's ids, with snake_case ASCII columns."""
@@ -307,8 +317,9 @@ class LocalMoran:
                 "lag_z": self.lag,
                 "z_sim": self.z_sim,
                 "p_sim": self.p_sim,
+                "q_sim": self.q_sim,
                 "quadrant": self.q.astype(np.int32),
-                "significant": self.p_sim <= self.alpha,
+                "significant": self.significant,
                 "cluster": self.labels,
                 "cluster_el": self.labels_el,
             },
@@ -316,9 +327,10 @@ class LocalMoran:
         )
 
     def counts(self) -> dict[str, int]:
-        """Units per cluster label."""
+        """Units per cluster label ("no neighbours" only when there are isolates)."""
         s = pd.Series(self.labels).value_counts()
-        return {k: int(s.get(k, 0)) for k in [*CLUSTER_LABELS.values(), NOT_SIGNIFICANT]}
+        keys = [*CLUSTER_LABELS.values(), NOT_SIGNIFICANT] + ([NO_NEIGHBOURS] if self.n_isolates else [])
+        return {k: int(s.get(k, 0)) for k in keys}
 
     def __repr__(self) -> str:
         return f"LocalMoran(n={self.n}, permutations={self.permutations}, alpha={self.alpha}, {self.counts()})"

@@ -234,7 +234,8 @@ class WeightsSpec:
         except ValueError:
             pass
         raise StatisticsError(
-            f"weights need to be queen, rook, knn:K, distance:D (metres) or kernel:BANDWIDTH; {text!r} was given instead"
+            "weights need to be queen, rook, knn:K, distance:D (metres) or kernel:BANDWIDTH; "
+            f"{text!r} was given instead"
         )
 
 
@@ -304,9 +305,7 @@ def read_links(path: str | os.PathLike[str], ids: pd.Index) -> list[tuple[str, s
                 try:
                     float(rec[col].replace(",", "."))
                 except ValueError:
-                    raise IngestError(
-                        f"{path}: row {row}, column {col}: {rec[col]!r} is not a number"
-                    ) from None
+                    raise IngestError(f"{path}: row {row}, column {col}: {rec[col]!r} is not a number") from None
         a, b = rec["code_from"].strip(), rec["code_to"].strip()
         if a == b:
             raise IngestError(f"{path}: row {row}: a link from {a!r} to itself; expected two different codes")
