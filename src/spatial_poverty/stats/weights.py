@@ -338,24 +338,18 @@ def read_weights_file(path: str | os.PathLike[str], ids: pd.Index) -> Graph:
     IngestError
         If the extension is not .gal/.gwt, or the file's ids and ``ids`` differ (both lists are named).
     """
-    from libpysal.graph import read_gal, read_gwt
-
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in (".gal", ".gwt"):
         raise IngestError(f"{path}: a weights file needs the extension .gal or .gwt; {ext!r} was given instead")
     if not path.exists():
         raise IngestError(f"weights file {path} does not exist")
-    try:
-        g = read_gal(path) if ext == ".gal" else read_gwt(path)
-    except Exception as exc:  # libpysal raises bare errors on malformed files
-        raise IngestError(f"{path}: not a readable {ext[1:].upper()} file: {exc}") from exc
-    adj = g.adjacency
-    focal = adj.index.get_level_values(0).astype(str)
-    neigh = adj.index.get_level_values(1).astype(str)
+    # Our own reader: libpysal's read_gal/read_gwt turn numeric ids into integers ("0101" -> 101).
+    focal, neigh, wts = _read_gal(path) if ext == ".gal" else _read_gwt(path)
     file_ids = set(focal) | set(neigh)
     want = {str(i) for i in ids}
-    if file_ids != want:
+    # A GWT lists links only, so a unit without neighbours may be absent; a GAL lists every unit.
+    if (file_ids != want) if ext == ".gal" else not file_ids <= want:
         only_file, only_data = sorted(file_ids - want)[:5], sorted(want - file_ids)[:5]
         raise IngestError(
             f"{path}: the weights file's ids do not match the --id field: in the file only {only_file}, "
@@ -365,8 +359,55 @@ def read_weights_file(path: str | os.PathLike[str], ids: pd.Index) -> Graph:
     pos = {u: i for i, u in enumerate(order)}
     rows = np.array([pos[u] for u in focal])
     cols = np.array([pos[u] for u in neigh])
-    graph = _from_coo(list(ids), rows, cols, adj.to_numpy(dtype=float))
+    graph = _from_coo(list(ids), rows, cols, np.asarray(wts, dtype=float))
     return symmetrise(graph)[0]
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        return [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{path}: not a UTF-8 text file: {exc}") from exc
+
+
+def _read_gal(path: Path) -> tuple[list[str], list[str], list[float]]:
+    """GAL: a header (``n`` or ``0 n shapefile id_field``), then per unit ``id k`` and a line of k ids."""
+    lines = _lines(path)
+    focal: list[str] = []
+    neigh: list[str] = []
+    i = 1
+    while i < len(lines):
+        head = lines[i].split()
+        try:
+            unit, k = head[0], int(head[1])
+        except (IndexError, ValueError):
+            raise IngestError(f"{path}: line {i + 1}: expected 'id number_of_neighbours'; found {lines[i]!r}") from None
+        nbrs = lines[i + 1].split() if k > 0 else []
+        if len(nbrs) != k:
+            raise IngestError(f"{path}: line {i + 2}: expected {k} neighbour ids of {unit!r}; found {len(nbrs)}")
+        focal += [unit] * k if k else [unit]
+        neigh += nbrs if k else [unit]
+        i += 2 if k > 0 else 1
+        if k == 0 and i < len(lines) and len(lines[i].split()) != 2:
+            i += 1  # an empty neighbour line written for an isolate
+    wts = [0.0 if f == n else 1.0 for f, n in zip(focal, neigh, strict=True)]
+    return focal, neigh, wts
+
+
+def _read_gwt(path: Path) -> tuple[list[str], list[str], list[float]]:
+    """GWT: a header line, then ``id neighbour_id weight`` per line."""
+    focal: list[str] = []
+    neigh: list[str] = []
+    wts: list[float] = []
+    for no, line in enumerate(_lines(path)[1:], start=2):
+        parts = line.split()
+        try:
+            focal.append(parts[0])
+            neigh.append(parts[1])
+            wts.append(float(parts[2]))
+        except (IndexError, ValueError):
+            raise IngestError(f"{path}: line {no}: expected 'id neighbour_id weight'; found {line!r}") from None
+    return focal, neigh, wts
 
 
 def write_weights(graph: Graph, path: str | os.PathLike[str]) -> Path:
