@@ -22,6 +22,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from spatial_poverty.cli.stats import stats_app
 from spatial_poverty.errors import (
     ConfigError,
     DataSourceError,
@@ -55,6 +56,7 @@ data_app = typer.Typer(
     help="The input data: copy the catalogued files into data/raw and verify them.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
+app.add_typer(stats_app, name="stats")
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)

@@ -143,6 +143,15 @@ def _from_pairs(ids: list[object], pairs: set[tuple[object, object]]) -> Graph:
     return Graph.from_arrays(focal, neighbor, weight)
 
 
+def _check_planar(crs: object, what: str) -> None:
+    """Distances need a projected CRS; a layer with no CRS (old shapefiles) is taken as planar, with a warning."""
+    if crs is None:
+        logger.warning("%s: the layer has no CRS; its coordinates are taken as planar (metres or map units)", what)
+        return
+    if getattr(crs, "is_geographic", False):
+        raise StatisticsError(f"{what} needs a projected CRS (metres, e.g. EPSG:2100); {crs!s} was given instead")
+
+
 def link_isolates_knn(graph: Graph, geometry: gpd.GeoSeries, *, k: int = 1) -> tuple[Graph, list[tuple[str, str]]]:
     """Link every isolate of ``graph`` to its ``k`` nearest units by centroid distance, symmetrised.
 
@@ -172,8 +181,7 @@ def link_isolates_knn(graph: Graph, geometry: gpd.GeoSeries, *, k: int = 1) -> t
     ids = list(graph.unique_ids)
     if list(geometry.index) != ids:
         raise StatisticsError("geometry needs to be indexed like the graph (same codes, same order)")
-    if geometry.crs is None or geometry.crs.is_geographic:
-        raise StatisticsError(f"link_isolates_knn needs a projected CRS; {geometry.crs!s} was given instead")
+    _check_planar(geometry.crs, "link_isolates_knn")
     isolates = set(graph.isolates)
     pairs = _adjacency_pairs(graph)
     if not isolates:
@@ -433,8 +441,7 @@ def _base_graph(gdf: gpd.GeoDataFrame, spec: WeightsSpec) -> tuple[Graph, dict[s
             raise StatisticsError("weights of kind 'links' need a links_file")
         empty = _from_pairs(ids, set())
         return _with_links(empty, read_links(spec.links_file, gdf.index))[0], {"links_file": str(spec.links_file)}
-    if gdf.crs is None or gdf.crs.is_geographic:
-        raise StatisticsError(f"{spec.kind} weights need a projected CRS (metres); {gdf.crs!s} was given instead")
+    _check_planar(gdf.crs, f"{spec.kind} weights")
     centroids = gdf.geometry.centroid
     if spec.kind == "knn":
         if not 1 <= spec.k < len(ids):

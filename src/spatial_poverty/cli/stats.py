@@ -1,0 +1,474 @@
+"""``spatial-poverty stats``: ad hoc spatial statistics on any vector file, for analysts and GIS staff.
+
+Global statistics (``moran``, ``moran-rate``, ``geary``) print JSON (and write it to ``--out`` if given); local
+statistics (``lisa``, ``gistar``) write a layer with the id field and their fields to ``--out`` (a GeoPackage,
+GeoJSON or shapefile by extension; never overwritten without ``--force``, written whole or not at all).
+Exit codes are the package's (see ``spatial-poverty --help``): 4 bad input, 5 output, 6 output exists,
+7 a statistic cannot be computed (for example a unit with no neighbour).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+__all__ = ["stats_app"]
+
+logger = logging.getLogger(__name__)
+
+stats_app = typer.Typer(
+    help="Spatial statistics on any vector file: moran, moran-rate, geary (JSON), lisa, gistar (a layer).",
+    no_args_is_help=True,
+)
+
+
+class AlternativeOpt(StrEnum):
+    two_sided = "two-sided"
+    greater = "greater"
+    less = "less"
+
+
+class TransformOpt(StrEnum):
+    r = "r"
+    b = "b"
+
+
+class IslandOpt(StrEnum):
+    none = "none"
+    knn = "knn"
+    keep = "keep"
+
+
+Input = Annotated[Path, typer.Argument(help="Vector file (GeoPackage, shapefile, GeoJSON, ...).")]
+IdField = Annotated[str, typer.Option("--id", help="Field with a unique id per unit (matched as text).")]
+VarField = Annotated[str, typer.Option("--var", help="Numeric field to analyse.")]
+Weights = Annotated[
+    str,
+    typer.Option(
+        "--weights",
+        help="queen, rook, knn:K, distance:D (map units), kernel:BANDWIDTH, or a FILE.gal / FILE.gwt whose ids "
+        "are the --id field's values.",
+    ),
+]
+Transform = Annotated[
+    TransformOpt | None,
+    typer.Option("--transform", help="r (row-standardised) or b (binary). Default: r, but b for gistar."),
+]
+Permutations = Annotated[int, typer.Option("--permutations", min=0, max=99999, help="Permutations.")]
+Seed = Annotated[int, typer.Option("--seed", min=0, help="Seed of the permutations (same seed, same p-values).")]
+Alt = Annotated[AlternativeOpt, typer.Option("--alternative", help="Alternative hypothesis of the p-values.")]
+Out = Annotated[Path | None, typer.Option("--out", help="Output file (JSON for global, a layer for local).")]
+Force = Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")]
+Layer = Annotated[str | None, typer.Option("--layer", help="Layer of INPUT (default: the first).")]
+Islands = Annotated[
+    IslandOpt,
+    typer.Option(
+        "--island-policy",
+        help="Units with no neighbour: none (refuse, exit 7), knn (link each to its --island-k nearest), keep "
+        "(local statistics only: label them 'no neighbours').",
+    ),
+]
+IslandK = Annotated[int, typer.Option("--island-k", min=1, help="Neighbours per isolate under --island-policy knn.")]
+Alpha = Annotated[float, typer.Option("--alpha", min=0.0, max=1.0, help="Significance level of the labels.")]
+Correction = Annotated[
+    str, typer.Option("--correction", help="q-values: bh (Benjamini-Hochberg), by, bonferroni or none.")
+]
+Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv for debug).")]
+
+
+def _read(path: Path, id_field: str, fields: list[str], layer: str | None) -> Any:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import pyogrio
+
+    from spatial_poverty.errors import DataSourceError, IngestError
+
+    if not path.exists():
+        raise DataSourceError(f"input file {path} does not exist")
+    try:
+        gdf = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise DataSourceError(f"{path}: not a readable vector file: {exc}") from exc
+    for f in [id_field, *fields]:
+        if f not in gdf.columns:
+            raise IngestError(f"{path}: no field {f!r}; the fields are {[c for c in gdf.columns if c != 'geometry']}")
+    ids = gdf[id_field]
+    if pd.api.types.is_float_dtype(ids) and np.all(np.mod(ids.dropna(), 1) == 0):
+        ids = ids.astype("Int64")
+    ids = ids.astype(str)
+    if ids.isin(["<NA>", "nan", "None", ""]).any():
+        row = int(np.flatnonzero(ids.isin(["<NA>", "nan", "None", ""]).to_numpy())[0]) + 1
+        raise IngestError(f"{path}: row {row}, field {id_field!r}: empty id; expected a unique id per unit")
+    if ids.duplicated().any():
+        dup = sorted(set(ids[ids.duplicated()]))[:5]
+        raise IngestError(f"{path}: field {id_field!r} has repeated ids {dup}; expected a unique id per unit")
+    gdf = gdf.set_index(pd.Index(ids.to_numpy(), name=id_field))
+    for f in fields:
+        try:
+            values = pd.to_numeric(gdf[f], errors="raise").astype(float)
+        except (ValueError, TypeError):
+            bad = gdf[f][pd.to_numeric(gdf[f], errors="coerce").isna()]
+            raise IngestError(
+                f"{path}: row {gdf.index.get_loc(bad.index[0]) + 1} ({id_field} {bad.index[0]}), field {f!r}: "
+                f"{bad.iloc[0]!r} is not a number"
+            ) from None
+        if values.isna().any():
+            where = values.index[values.isna()][0]
+            raise IngestError(
+                f"{path}: row {gdf.index.get_loc(where) + 1} ({id_field} {where}), field {f!r}: missing value; "
+                "expected a number for every unit"
+            )
+        gdf[f] = values
+    return gdf
+
+
+def _weights(gdf: Any, text: str, island: IslandOpt, island_k: int) -> tuple[Any, dict[str, Any]]:
+    from spatial_poverty.stats import WeightsSpec, build_weights, link_isolates_knn, read_weights_file
+
+    if text.lower().endswith((".gal", ".gwt")):
+        graph = read_weights_file(text, gdf.index)
+        report: dict[str, Any] = {"kind": "file", "file": text, "isolates": [str(i) for i in graph.isolates]}
+        if island == IslandOpt.knn and len(graph.isolates):
+            graph, added = link_isolates_knn(graph, gdf.geometry, k=island_k)
+            report.update(island_policy="knn", k=island_k, links_added=[list(p) for p in added])
+        report.update(n_components=int(graph.n_components), isolates_final=[str(i) for i in graph.isolates])
+        return graph, report
+    policy = "knn" if island == IslandOpt.knn else "none"
+    spec = WeightsSpec.parse(text, island_policy=policy, island_k=island_k)
+    graph, rep = build_weights(gdf, spec)
+    return graph, rep.to_dict()
+
+
+def _isolates(island: IslandOpt, local: bool) -> str:
+    if island == IslandOpt.keep and not local:
+        from spatial_poverty.errors import StatisticsError
+
+        raise StatisticsError(
+            "--island-policy keep is for local statistics; a global statistic needs every unit to have a neighbour "
+            "(use --island-policy knn)"
+        )
+    return "keep" if island == IslandOpt.keep else "raise"
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    raise TypeError(type(o).__name__)
+
+
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in d.items()}
+
+
+def _check_out(out: Path | None, force: bool) -> None:
+    from spatial_poverty.errors import OutputExistsError
+
+    if out is not None and out.exists() and not force:
+        raise OutputExistsError(f"{out} exists; give --force to replace it")
+
+
+def _emit_json(result: dict[str, Any], out: Path | None) -> None:
+    text = json.dumps(result, ensure_ascii=False, indent=2, default=_json_default)
+    typer.echo(text)
+    if out is not None:
+        _atomic_write(out, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+
+
+def _atomic_write(out: Path, write: Any) -> None:
+    from spatial_poverty.errors import ExportError
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=out.suffix)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()
+    try:
+        write(tmp)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise ExportError(f"could not write {out}: {exc}") from exc
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _write_layer(gdf: Any, out: Path, layer: str) -> None:
+    def write(tmp: Path) -> None:
+        kwargs = {"layer": layer} if out.suffix.lower() == ".gpkg" else {}
+        gdf.to_file(tmp, **kwargs)
+
+    if out.suffix.lower() == ".shp":
+        # A shapefile is several files: write them in a temporary folder, then move each.
+        from spatial_poverty.errors import ExportError
+
+        with tempfile.TemporaryDirectory(dir=out.parent if out.parent.exists() else None) as d:
+            tmp = Path(d) / out.name
+            try:
+                gdf.to_file(tmp)
+                for f in Path(d).iterdir():
+                    os.replace(f, out.with_suffix(f.suffix))
+            except OSError as exc:
+                raise ExportError(f"could not write {out}: {exc}") from exc
+        return
+    _atomic_write(out, write)
+
+
+def _setup(verbose: int) -> None:
+    from spatial_poverty.cli.main import _configure_logging
+
+    _configure_logging(verbose, False)
+
+
+def _global(
+    kind: str,
+    input_: Path,
+    id_field: str,
+    fields: list[str],
+    weights: str,
+    transform: TransformOpt | None,
+    permutations: int,
+    seed: int,
+    alternative: AlternativeOpt,
+    out: Path | None,
+    force: bool,
+    layer: str | None,
+    island: IslandOpt,
+    island_k: int,
+) -> None:
+    from spatial_poverty.stats import GearyC, GlobalMoran, MoranRate
+
+    _check_out(out, force)
+    _isolates(island, local=False)
+    gdf = _read(input_, id_field, fields, layer)
+    graph, report = _weights(gdf, weights, island, island_k)
+    tr = (transform or TransformOpt.r).value
+    alt = alternative.value
+    stat: Any
+    if kind == "moran":
+        stat = GlobalMoran(gdf[fields[0]], graph, permutations=permutations, seed=seed, alternative=alt, transform=tr)
+    elif kind == "geary":
+        stat = GearyC(gdf[fields[0]], graph, permutations=permutations, seed=seed, alternative=alt, transform=tr)
+    else:
+        if tr != "r":
+            logger.warning("moran-rate uses row-standardised weights; --transform %s is ignored", tr)
+        stat = MoranRate(gdf[fields[0]], gdf[fields[1]], graph, permutations=permutations, seed=seed, alternative=alt)
+    result = {
+        "input": str(input_),
+        "id": id_field,
+        "variables": fields,
+        "transform": tr if kind != "moran-rate" else "r",
+        **_clean(stat.to_dict()),
+        "weights": report,
+    }
+    _emit_json(result, out)
+
+
+@stats_app.command("moran")
+def moran(
+    input_: Input,
+    id_field: IdField,
+    var: VarField,
+    weights: Weights = "queen",
+    transform: Transform = None,
+    permutations: Permutations = 999,
+    seed: Seed = 12345,
+    alternative: Alt = AlternativeOpt.two_sided,
+    out: Out = None,
+    force: Force = False,
+    layer: Layer = None,
+    island_policy: Islands = IslandOpt.none,
+    island_k: IslandK = 1,
+    verbose: Verbose = 0,
+) -> None:
+    """Global Moran's I: JSON with I, EI, z_norm, p_norm, z_rand, p_rand, p_sim."""
+    _setup(verbose)
+    from spatial_poverty.cli.main import _errors
+
+    with _errors():
+        _global("moran", input_, id_field, [var], weights, transform, permutations, seed, alternative, out, force,
+                layer, island_policy, island_k)  # fmt: skip
+
+
+@stats_app.command("moran-rate")
+def moran_rate(
+    input_: Input,
+    id_field: IdField,
+    events: Annotated[str, typer.Option("--events", help="Field with the counts of events.")],
+    base: Annotated[str, typer.Option("--base", help="Field with the population at risk.")],
+    weights: Weights = "queen",
+    transform: Transform = None,
+    permutations: Permutations = 999,
+    seed: Seed = 12345,
+    alternative: Alt = AlternativeOpt.two_sided,
+    out: Out = None,
+    force: Force = False,
+    layer: Layer = None,
+    island_policy: Islands = IslandOpt.none,
+    island_k: IslandK = 1,
+    verbose: Verbose = 0,
+) -> None:
+    """Moran's I of the rate EVENTS/BASE with the Empirical-Bayes standardisation of Assunção & Reis (1999)."""
+    _setup(verbose)
+    from spatial_poverty.cli.main import _errors
+
+    with _errors():
+        _global("moran-rate", input_, id_field, [events, base], weights, transform, permutations, seed, alternative,
+                out, force, layer, island_policy, island_k)  # fmt: skip
+
+
+@stats_app.command("geary")
+def geary(
+    input_: Input,
+    id_field: IdField,
+    var: VarField,
+    weights: Weights = "queen",
+    transform: Transform = None,
+    permutations: Permutations = 999,
+    seed: Seed = 12345,
+    alternative: Alt = AlternativeOpt.two_sided,
+    out: Out = None,
+    force: Force = False,
+    layer: Layer = None,
+    island_policy: Islands = IslandOpt.none,
+    island_k: IslandK = 1,
+    verbose: Verbose = 0,
+) -> None:
+    """Geary's C: JSON with C, EC, z_norm, p_norm, z_rand, p_rand, p_sim."""
+    _setup(verbose)
+    from spatial_poverty.cli.main import _errors
+
+    with _errors():
+        _global("geary", input_, id_field, [var], weights, transform, permutations, seed, alternative, out, force,
+                layer, island_policy, island_k)  # fmt: skip
+
+
+def _default_out(input_: Path, kind: str, var: str) -> Path:
+    return input_.with_name(f"{input_.stem}_{kind}_{var}.gpkg")
+
+
+@stats_app.command("lisa")
+def lisa(
+    input_: Input,
+    id_field: IdField,
+    var: VarField,
+    weights: Weights = "queen",
+    transform: Transform = None,
+    permutations: Permutations = 999,
+    seed: Seed = 12345,
+    alternative: Alt = AlternativeOpt.two_sided,
+    out: Out = None,
+    force: Force = False,
+    layer: Layer = None,
+    island_policy: Islands = IslandOpt.none,
+    island_k: IslandK = 1,
+    alpha: Alpha = 0.05,
+    correction: Correction = "bh",
+    verbose: Verbose = 0,
+) -> None:
+    """Local Moran (LISA): a layer with the id field, lisa_i, lisa_p, lisa_q, lisa_cluster (GeoDa labels)."""
+    _setup(verbose)
+    from spatial_poverty.cli.main import _errors
+    from spatial_poverty.stats import LocalMoran
+
+    with _errors():
+        target = out or _default_out(input_, "lisa", var)
+        _check_out(target, force)
+        isolates = _isolates(island_policy, local=True)
+        gdf = _read(input_, id_field, [var], layer)
+        graph, report = _weights(gdf, weights, island_policy, island_k)
+        if transform is not None and transform != TransformOpt.r:
+            logger.warning("LISA uses row-standardised weights; --transform %s is ignored", transform.value)
+        lm = LocalMoran(
+            gdf[var], graph, permutations=permutations, seed=seed, alpha=alpha, alternative=alternative.value,
+            correction=correction, isolates=isolates,  # type: ignore[arg-type]
+        )  # fmt: skip
+        frame = lm.to_frame()
+        layer_gdf = gdf[[var, "geometry"]].copy()
+        layer_gdf.insert(0, id_field, gdf.index.to_numpy())
+        layer_gdf = layer_gdf.assign(
+            lisa_i=frame["local_i"].to_numpy(),
+            lisa_p=frame["p_sim"].to_numpy(),
+            lisa_q=frame["q_sim"].to_numpy(),
+            lisa_cluster=frame["cluster"].to_numpy(),
+            lisa_quadrant=frame["quadrant"].to_numpy(),
+            lisa_z_sim=frame["z_sim"].to_numpy(),
+        ).reset_index(drop=True)
+        _write_layer(layer_gdf, target, f"lisa_{var}")
+        summary = {
+            "output": str(target),
+            "layer": f"lisa_{var}",
+            "statistic": "lisa",
+            "n": lm.n,
+            "permutations": permutations,
+            "seed": seed,
+            "alternative": alternative.value,
+            "correction": correction,
+            "alpha": alpha,
+            "clusters": lm.counts(),
+            "weights": report,
+        }
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))
+
+
+@stats_app.command("gistar")
+def gistar(
+    input_: Input,
+    id_field: IdField,
+    var: VarField,
+    weights: Weights = "queen",
+    transform: Transform = None,
+    permutations: Permutations = 999,
+    seed: Seed = 12345,
+    alternative: Alt = AlternativeOpt.two_sided,
+    out: Out = None,
+    force: Force = False,
+    layer: Layer = None,
+    island_policy: Islands = IslandOpt.none,
+    island_k: IslandK = 1,
+    correction: Correction = "bh",
+    verbose: Verbose = 0,
+) -> None:
+    """Getis-Ord Gi* hot spots (ArcGIS's formula): a layer with the id field, gi_z, gi_p, gi_bin."""
+    _setup(verbose)
+    from spatial_poverty.cli.main import _errors
+    from spatial_poverty.stats import GetisOrdLocal
+
+    with _errors():
+        target = out or _default_out(input_, "gistar", var)
+        _check_out(target, force)
+        isolates = _isolates(island_policy, local=True)
+        gdf = _read(input_, id_field, [var], layer)
+        graph, report = _weights(gdf, weights, island_policy, island_k)
+        gi = GetisOrdLocal(
+            gdf[var], graph, star=True, transform=(transform or TransformOpt.b).value, permutations=permutations,
+            seed=seed, alternative=alternative.value, correction=correction, isolates=isolates,  # type: ignore[arg-type]
+        )  # fmt: skip
+        frame = gi.to_frame()
+        layer_gdf = gdf[[var, "geometry"]].copy()
+        layer_gdf.insert(0, id_field, gdf.index.to_numpy())
+        layer_gdf = layer_gdf.assign(**{c: frame[c].to_numpy() for c in frame.columns}).reset_index(drop=True)
+        _write_layer(layer_gdf, target, f"gistar_{var}")
+        bins = frame["gi_bin"].value_counts().sort_index()
+        summary = {
+            "output": str(target),
+            "layer": f"gistar_{var}",
+            "statistic": "gistar",
+            "n": gi.n,
+            "transform": (transform or TransformOpt.b).value,
+            "permutations": permutations,
+            "seed": seed,
+            "alternative": alternative.value,
+            "correction": correction,
+            "gi_bin_counts": {str(int(k)): int(v) for k, v in bins.items()},
+            "weights": report,
+        }
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))

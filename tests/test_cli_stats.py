@@ -1,0 +1,150 @@
+"""``spatial-poverty stats``: the ad hoc verbs on libpysal's example files, as an analyst would run them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from libpysal import examples
+from typer.testing import CliRunner
+
+from spatial_poverty.cli.main import app
+
+
+class _Result:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def run_cli(*args: str) -> _Result:
+    """The command in-process (a subprocess pays libpysal's import each time; tests/test_cli.py covers that path)."""
+    res = CliRunner().invoke(app, list(args))
+    if res.exception is not None and not isinstance(res.exception, SystemExit):
+        raise res.exception
+    return _Result(res.exit_code, res.stdout, res.stderr)
+
+
+#: Published values (see tests/test_replication.py for their sources).
+COLUMBUS_I = 0.500189
+SIDS_EB_MORAN = 0.16622343552567403
+ATOL_PUBLISHED_6 = 5e-7
+RTOL_FULL = 1e-12
+#: Columbus ships without a .prj: writing its layer warns that the output has no CRS, as it should.
+NO_CRS = pytest.mark.filterwarnings("ignore:'crs' was not provided:UserWarning")
+
+
+@pytest.fixture(scope="module")
+def columbus_shp() -> str:
+    return examples.get_path("columbus.shp")
+
+
+@pytest.fixture(scope="module")
+def sids(tmp_path_factory) -> tuple[Path, Path]:
+    # A copy of the shapefile next to its GAL file, whose ids are the FIPSNO field.
+    d = tmp_path_factory.mktemp("sids")
+    for ext in ("shp", "shx", "dbf"):
+        shutil.copy(examples.get_path(f"sids2.{ext}"), d / f"sids2.{ext}")
+    shutil.copy(examples.get_path("sids2.gal"), d / "sids2.gal")
+    return d / "sids2.shp", d / "sids2.gal"
+
+
+def test_moran_prints_json(columbus_shp, tmp_path):
+    out = tmp_path / "moran.json"
+    proc = run_cli("stats", "moran", columbus_shp, "--id", "POLYID", "--var", "CRIME", "--seed", "7", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout)
+    for key in ("I", "EI", "z_norm", "p_norm", "z_rand", "p_rand", "p_sim"):
+        assert key in res, key
+    assert res["I"] == pytest.approx(COLUMBUS_I, abs=ATOL_PUBLISHED_6)
+    assert res["alternative"] == "two-sided" and res["seed"] == 7 and res["weights"]["kind"] == "queen"
+    assert json.loads(out.read_text(encoding="utf-8")) == res
+    again = run_cli("stats", "moran", columbus_shp, "--id", "POLYID", "--var", "CRIME", "--seed", "7")
+    assert json.loads(again.stdout)["p_sim"] == res["p_sim"]
+    exists = run_cli("stats", "moran", columbus_shp, "--id", "POLYID", "--var", "CRIME", "--out", str(out))
+    assert exists.returncode == 6 and "give --force" in exists.stderr
+
+
+def test_moran_rate_with_a_gal_file(sids):
+    shp, gal = sids
+    proc = run_cli(
+        "stats", "moran-rate", str(shp), "--id", "FIPSNO", "--events", "SID79", "--base", "BIR79",
+        "--weights", str(gal), "--permutations", "99",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout)
+    assert res["I"] == pytest.approx(SIDS_EB_MORAN, rel=RTOL_FULL)
+    assert res["standardisation"] == "assuncao_reis_1999" and res["weights"]["kind"] == "file"
+
+
+def test_gal_ids_must_match_the_id_field(sids):
+    shp, gal = sids
+    proc = run_cli("stats", "moran", str(shp), "--id", "CNTY_ID", "--var", "SIDR74", "--weights", str(gal))
+    assert proc.returncode == 4
+    assert "the weights file's ids do not match the --id field" in proc.stderr
+
+
+def test_geary(columbus_shp):
+    proc = run_cli("stats", "geary", columbus_shp, "--id", "POLYID", "--var", "CRIME", "--weights", "rook")
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout)
+    assert res["C"] == pytest.approx(0.5154408058652411, rel=RTOL_FULL)
+    assert {"EC", "z_norm", "p_norm", "z_rand", "p_rand", "p_sim"} <= set(res)
+
+
+@NO_CRS
+def test_lisa_layer(columbus_shp, tmp_path):
+    out = tmp_path / "lisa.gpkg"
+    proc = run_cli("stats", "lisa", columbus_shp, "--id", "POLYID", "--var", "CRIME", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    layer = gpd.read_file(out, layer="lisa_CRIME")
+    assert {"POLYID", "lisa_i", "lisa_p", "lisa_q", "lisa_cluster"} <= set(layer.columns)
+    assert len(layer) == 49 and layer["POLYID"].tolist()[:3] == ["1", "2", "3"]
+    np.testing.assert_allclose(layer["lisa_i"][:4], [0.72178138, 0.51798565, 0.09193542, 0.00472258], atol=5e-8)
+    assert set(layer["lisa_cluster"]) <= {"High-High", "Low-Low", "High-Low", "Low-High", "not significant"}
+    assert (layer["lisa_q"] >= layer["lisa_p"]).all()
+
+
+@NO_CRS
+def test_gistar_layer(columbus_shp, tmp_path):
+    out = tmp_path / "gi.gpkg"
+    proc = run_cli("stats", "gistar", columbus_shp, "--id", "POLYID", "--var", "CRIME", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    layer = gpd.read_file(out, layer="gistar_CRIME")
+    assert {"POLYID", "gi_z", "gi_p", "gi_bin"} <= set(layer.columns)
+    hot = layer["gi_p"] < 0.01
+    assert (layer.loc[hot, "gi_bin"].abs() == 3).all() and set(layer["gi_bin"]) <= {-3, -2, -1, 0, 1, 2, 3}
+
+
+@NO_CRS
+def test_isolates_refused_with_exit_7(tmp_path):
+    # Fixture: Columbus plus one far-away square, an island with no neighbour.
+    from shapely.geometry import box
+
+    df = gpd.read_file(examples.get_path("columbus.shp"))[["POLYID", "CRIME", "geometry"]]
+    island = gpd.GeoDataFrame({"POLYID": [99], "CRIME": [10.0]}, geometry=[box(100, 100, 101, 101)])
+    path = tmp_path / "islands.gpkg"
+    gpd.pd.concat([df, island], ignore_index=True).to_file(path)
+    proc = run_cli("stats", "moran", str(path), "--id", "POLYID", "--var", "CRIME")
+    assert proc.returncode == 7
+    assert "isolates: ['99']" in proc.stderr and "Traceback" not in proc.stderr
+    ok = run_cli("stats", "moran", str(path), "--id", "POLYID", "--var", "CRIME", "--island-policy", "knn")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["weights"]["links_added"] != []
+    kept = run_cli(
+        "stats", "lisa", str(path), "--id", "POLYID", "--var", "CRIME", "--island-policy", "keep",
+        "--out", str(tmp_path / "l.gpkg"),
+    )  # fmt: skip
+    assert kept.returncode == 0, kept.stderr
+    layer = gpd.read_file(tmp_path / "l.gpkg").set_index("POLYID")
+    assert layer.loc["99", "lisa_cluster"] == "no neighbours"
+
+
+def test_bad_field_is_exit_4(columbus_shp):
+    proc = run_cli("stats", "moran", columbus_shp, "--id", "POLYID", "--var", "CRIMES")
+    assert proc.returncode == 4 and "no field 'CRIMES'" in proc.stderr
+    bad = run_cli("stats", "moran", columbus_shp, "--id", "POLYID", "--var", "CRIME", "--weights", "hex")
+    assert bad.returncode == 7 and "weights need to be queen, rook, knn:K" in bad.stderr
