@@ -251,7 +251,7 @@ def _global(
     gdf = _read(input_, id_field, fields, layer)
     graph, report = _weights(gdf, weights, island, island_k)
     tr = (transform or TransformOpt.r).value
-    alt = alternative.value
+    alt: Any = alternative.value
     stat: Any
     if kind == "moran":
         stat = GlobalMoran(gdf[fields[0]], graph, permutations=permutations, seed=seed, alternative=alt, transform=tr)
