@@ -67,3 +67,22 @@ def test_not_yaml_and_missing_file(tmp_path):
         load_config(_write(tmp_path, "name: [unclosed\n"))
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "none.yaml")
+
+
+def test_weights_and_statistics_sections(tmp_path):
+    cfg = load_config(
+        _write(
+            tmp_path,
+            MINIMAL + "weights:\n  kind: distance\n  threshold_m: 20000\n  island_policy: knn\n  k: 2\n"
+            "statistics:\n  global_statistics: [moran, geary]\n  local_statistics: [lisa, gistar, local_geary]\n",
+        )
+    )
+    assert cfg.weights.kind == "distance" and cfg.weights.threshold_m == 20000
+    assert cfg.statistics.local_statistics == ["lisa", "gistar", "local_geary"]
+    assert cfg.statistics.alternative == "two-sided" and cfg.statistics.correction == "bh"
+    with pytest.raises(ConfigError, match="weights of kind 'distance' need threshold_m"):
+        load_config(_write(tmp_path, MINIMAL + "weights:\n  kind: distance\n"))
+    with pytest.raises(ConfigError, match="the island policy 'links' need links_file"):
+        load_config(_write(tmp_path, MINIMAL + "weights:\n  island_policy: links\n"))
+    with pytest.raises(ConfigError, match=r"statistics\.local_statistics\.0"):
+        load_config(_write(tmp_path, MINIMAL + "statistics:\n  local_statistics: [hotspots]\n"))

@@ -63,6 +63,36 @@ def test_lisa_layers(south_aegean_run):
         assert (lisa.loc[~sig, "cluster"] == "not significant").all()
 
 
+def test_gistar_layers_on_the_island_aware_weights(south_aegean_run):
+    man = json.loads((south_aegean_run / "manifest.json").read_text(encoding="utf-8"))
+    for var in ("pop_change_pct", "density"):
+        gi = gpd.read_file(south_aegean_run / "south_aegean.gpkg", layer=f"gistar_{var}")
+        assert len(gi) == 34 and gi["code"].str.fullmatch(r"\d{4}").all()
+        assert {"value", "gi_z", "gi_p", "gi_bin", "gi_p_sim", "gi_q"} <= set(gi.columns)
+        assert gi["gi_z"].notna().all()  # every island has neighbours under the knn policy
+        expected_bin = np.sign(gi["gi_z"]) * np.select(
+            [gi["gi_p"] < 0.01, gi["gi_p"] < 0.05, gi["gi_p"] < 0.10], [3, 2, 1], default=0
+        )
+        assert (gi["gi_bin"] == expected_bin).all()
+        bins = gi["gi_bin"].value_counts()
+        assert man["statistics"][var]["gistar_bins"] == {str(b): int(bins.get(b, 0)) for b in range(-3, 4)}
+        assert man["statistics"][var]["inference"] == {"alternative": "two-sided", "correction": "bh", "alpha": 0.05}
+        lisa = gpd.read_file(south_aegean_run / "south_aegean.gpkg", layer=f"lisa_{var}")
+        assert (lisa["q_sim"] >= lisa["p_sim"]).all()
+
+
+def test_weights_report_in_manifest_and_log(south_aegean_run):
+    man = json.loads((south_aegean_run / "manifest.json").read_text(encoding="utf-8"))
+    w = man["weights"]
+    assert w["kind"] == "queen" and w["island_policy"] == "knn" and w["k"] == 3
+    assert len(w["isolates_contiguity"]) > 0 and w["symmetrised"] == 0  # contiguity is symmetric already
+    assert w["links_added"] and w["isolates"] == [] and w["n_components"] == 1 and w["component_sizes"] == [34]
+    log = (south_aegean_run / "run.log").read_text(encoding="utf-8")
+    line = next(ln for ln in log.splitlines() if "weights report: " in ln)
+    assert json.loads(line.split("weights report: ", 1)[1]) == w
+    assert "island policy 'knn' (k=3) added" in log
+
+
 def test_gdal_validator_passes(south_aegean_run):
     proc = subprocess.run(
         [
@@ -122,7 +152,7 @@ def test_second_run_gives_the_same_numbers(south_aegean_run, raw_dir, tmp_path):
     proc = run_cli("run", str(cfg))
     assert proc.returncode == 0, proc.stderr
     second = tmp_path / "processed" / "south_aegean"
-    for layer in ("municipalities", "lisa_pop_change_pct", "lisa_density"):
+    for layer in ("municipalities", "lisa_pop_change_pct", "lisa_density", "gistar_pop_change_pct", "gistar_density"):
         a = gpd.read_file(south_aegean_run / "south_aegean.gpkg", layer=layer)
         b = gpd.read_file(second / "south_aegean.gpkg", layer=layer)
         pd.testing.assert_frame_equal(

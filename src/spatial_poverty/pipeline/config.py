@@ -69,19 +69,70 @@ class Sources(_Strict):
 
 
 class Weights(_Strict):
-    """Contiguity and island policy; see :func:`spatial_poverty.stats.build_weights`."""
+    """Base graph and island policy; see :func:`spatial_poverty.stats.build_weights` and ``WeightsSpec``.
+
+    ``contiguity`` is the base graph unless ``kind`` names another (k nearest, distance band, kernel, or only
+    the links of ``links_file``); ``k`` is the number of neighbours the "knn" island policy gives each isolate.
+    ``links_file`` (relative to the YAML file) is a CSV ``code_from,code_to[,minutes][,sailings_per_week]``.
+    """
 
     contiguity: Literal["queen", "rook"] = "queen"
-    island_policy: Literal["knn", "none"] = "knn"
+    island_policy: Literal["knn", "none", "links"] = "knn"
     k: int = Field(default=1, ge=1, le=10)
+    kind: Literal["queen", "rook", "knn", "distance", "kernel", "links"] | None = None
+    neighbours: int = Field(default=4, ge=1, le=50, description="k of the 'knn' kind (and adaptive kernels)")
+    threshold_m: float | None = Field(default=None, gt=0)
+    kernel: Literal["triangular", "gaussian", "bisquare", "epanechnikov", "uniform", "cosine", "exponential"] = (
+        "triangular"
+    )
+    bandwidth_m: float | None = Field(default=None, gt=0)
+    links_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Weights:
+        if self.kind == "distance" and self.threshold_m is None:
+            raise ValueError("weights of kind 'distance' need threshold_m (metres)")
+        if (self.kind == "links" or self.island_policy == "links") and self.links_file is None:
+            raise ValueError("weights of kind 'links' and the island policy 'links' need links_file")
+        return self
+
+
+GlobalStatistic = Literal["moran", "geary", "general_g"]
+LocalStatistic = Literal["lisa", "gistar", "local_geary"]
+
+
+def _default_global() -> list[GlobalStatistic]:
+    return ["moran"]
+
+
+def _default_local() -> list[LocalStatistic]:
+    return ["lisa", "gistar"]
 
 
 class Statistics(_Strict):
-    """Global Moran's I and LISA settings."""
+    """Which statistics run on which variables (Moran's I and LISA always; the others as listed)."""
 
     variables: list[str] = Field(default_factory=lambda: list(INDICATORS))
     permutations: int = Field(default=999, ge=99, le=99999)
     alpha: float = Field(default=0.05, gt=0, lt=1)
+    global_statistics: list[GlobalStatistic] = Field(default_factory=_default_global)
+    local_statistics: list[LocalStatistic] = Field(default_factory=_default_local)
+    alternative: Literal["two-sided", "greater", "less"] = "two-sided"
+    correction: Literal["bh", "by", "bonferroni", "none"] = "bh"
+
+    @field_validator("global_statistics")
+    @classmethod
+    def _moran_always(cls, v: list[str]) -> list[str]:
+        if "moran" not in v:
+            raise ValueError("global_statistics needs 'moran' (the run reports it)")
+        return v
+
+    @field_validator("local_statistics")
+    @classmethod
+    def _lisa_always(cls, v: list[str]) -> list[str]:
+        if "lisa" not in v:
+            raise ValueError("local_statistics needs 'lisa' (the map shows it)")
+        return v
 
     @field_validator("variables")
     @classmethod

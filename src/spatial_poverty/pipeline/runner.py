@@ -42,7 +42,17 @@ from spatial_poverty.ingest.catalogue import sha256_file
 from spatial_poverty.ingest.municipalities import NOT_MUNICIPALITIES
 from spatial_poverty.maps import IndicatorLayer, interactive_map, write_map
 from spatial_poverty.pipeline.config import INDICATORS, PipelineConfig
-from spatial_poverty.stats import GlobalMoran, LocalMoran, WeightsReport, build_weights
+from spatial_poverty.stats import (
+    GearyC,
+    GeneralG,
+    GetisOrdLocal,
+    GlobalMoran,
+    LocalGeary,
+    LocalMoran,
+    WeightsReport,
+    WeightsSpec,
+    build_weights,
+)
 
 __all__ = ["RunResult", "municipality_layer", "plan", "run_pipeline"]
 
@@ -108,13 +118,35 @@ def plan(cfg: PipelineConfig) -> list[str]:
         f"verify inputs {cfg.sources.boundaries}, {cfg.sources.population} in {cfg.resolve(cfg.paths.raw)}",
         f"select municipalities of {area}",
         f"compute indicators {', '.join(cfg.indicators)}",
-        f"{cfg.weights.contiguity} contiguity, island policy {cfg.weights.island_policy} (k={cfg.weights.k})",
-        f"global Moran's I and LISA of {', '.join(cfg.statistics.variables)} with "
+        f"{cfg.weights.kind or cfg.weights.contiguity} weights, island policy {cfg.weights.island_policy} "
+        f"(k={cfg.weights.k}), symmetrised",
+        f"{', '.join(cfg.statistics.global_statistics)} and {', '.join(cfg.statistics.local_statistics)} of "
+        f"{', '.join(cfg.statistics.variables)} with "
         f"{cfg.statistics.permutations} permutations, seed {cfg.seed}, alpha {cfg.statistics.alpha}",
         f"publish {out}/{cfg.name}.gpkg (layers municipalities, "
-        + ", ".join(f"lisa_{v}" for v in cfg.statistics.variables)
+        + ", ".join(_local_layers(cfg))
         + f"), {out}/map.html, {out}/manifest.json, {out}/run.log",
     ]
+
+
+def _local_layers(cfg: PipelineConfig) -> dict[str, str]:
+    """``lisa_<var>``, ``gistar_<var>``, ``local_geary_<var>`` (one layer per local statistic and variable): var."""
+    return {f"{stat}_{v}": v for v in cfg.statistics.variables for stat in cfg.statistics.local_statistics}
+
+
+def weights_spec(cfg: PipelineConfig) -> WeightsSpec:
+    """The :class:`~spatial_poverty.stats.WeightsSpec` of a pipeline's ``weights:`` section."""
+    w = cfg.weights
+    return WeightsSpec(
+        kind=w.kind or w.contiguity,
+        k=w.neighbours,
+        threshold=w.threshold_m,
+        kernel=w.kernel,
+        bandwidth=w.bandwidth_m,
+        links_file=cfg.resolve(w.links_file) if w.links_file is not None else None,
+        island_policy=w.island_policy,
+        island_k=w.k,
+    )
 
 
 def municipality_layer(
@@ -239,28 +271,46 @@ def _run(
             gdf["pop_2021"].sum(),
         )
     with _stage("weights", timings, progress):
-        graph, report = build_weights(
-            gdf, contiguity=cfg.weights.contiguity, island_policy=cfg.weights.island_policy, k=cfg.weights.k
-        )
+        graph, report = build_weights(gdf, weights_spec(cfg))
+        logger.info("weights report: %s", json.dumps(report.to_dict(), ensure_ascii=False))
     morans: dict[str, GlobalMoran] = {}
     lisas: dict[str, pd.DataFrame] = {}
+    local_frames: dict[str, pd.DataFrame] = {}
     stats_out: dict[str, Any] = {}
+    st = cfg.statistics
+    common: dict[str, Any] = {"permutations": st.permutations, "seed": cfg.seed, "alternative": st.alternative}
     with _stage("statistics", timings, progress):
-        for var in cfg.statistics.variables:
+        for var in st.variables:
             y = gdf[var]
-            gm = GlobalMoran(y, graph, permutations=cfg.statistics.permutations, seed=cfg.seed)
-            lm = LocalMoran(
-                y, graph, permutations=cfg.statistics.permutations, seed=cfg.seed, alpha=cfg.statistics.alpha
-            )
+            gm = GlobalMoran(y, graph, **common)
+            lm = LocalMoran(y, graph, alpha=st.alpha, correction=st.correction, **common)
             morans[var] = gm
             lisas[var] = lm.to_frame()
-            stats_out[var] = {"global_moran": gm.to_dict(), "lisa_clusters": lm.counts()}
-            logger.info("%s: %r; LISA %s", var, gm, lm.counts())
+            local_frames[f"lisa_{var}"] = lisas[var]
+            out: dict[str, Any] = {"global_moran": gm.to_dict(), "lisa_clusters": lm.counts()}
+            if "geary" in st.global_statistics:
+                out["geary"] = GearyC(y, graph, **common).to_dict()
+            if "general_g" in st.global_statistics:
+                if (y < 0).any():
+                    logger.warning("%s: General G skipped, it needs non-negative values", var)
+                else:
+                    out["general_g"] = GeneralG(y, graph, **common).to_dict()
+            if "gistar" in st.local_statistics:
+                gi = GetisOrdLocal(y, graph, star=True, alpha=st.alpha, correction=st.correction, **common)
+                local_frames[f"gistar_{var}"] = gi.to_frame()
+                bins = pd.Series(gi.bin).value_counts()
+                out["gistar_bins"] = {str(b): int(bins.get(b, 0)) for b in (-3, -2, -1, 0, 1, 2, 3)}
+            if "local_geary" in st.local_statistics:
+                lg = LocalGeary(y, graph, alpha=st.alpha, correction=st.correction, **common)
+                local_frames[f"local_geary_{var}"] = lg.to_frame()
+            out["inference"] = {"alternative": st.alternative, "correction": st.correction, "alpha": st.alpha}
+            stats_out[var] = out
+            logger.info("%s: %r; LISA %s; Gi* bins %s", var, gm, lm.counts(), out.get("gistar_bins"))
     gpkg = staging / f"{cfg.name}.gpkg"
     layers: dict[str, pd.DataFrame] = {"municipalities": gdf}
-    for var, frame in lisas.items():
-        layers[f"lisa_{var}"] = gpd.GeoDataFrame(
-            gdf[["name_el", "name_en", var]].rename(columns={var: "value"}).join(frame),
+    for name, var in _local_layers(cfg).items():
+        layers[name] = gpd.GeoDataFrame(
+            gdf[["name_el", "name_en", var]].rename(columns={var: "value"}).join(local_frames[name]),
             geometry=gdf.geometry,
             crs=gdf.crs,
         )
