@@ -180,3 +180,28 @@ def test_spatial_eb_rate_equals_esda(columbus):
     ok = ~ours["prior_variance_clamped"].to_numpy()
     np.testing.assert_allclose(ours["eb_rate"].to_numpy()[ok], theirs[ok], rtol=1e-8)
     assert (ours["eb_rate"] >= 0).all()
+
+
+def test_local_stability_across_weight_specs():
+    from spatial_poverty.stats import WeightsSpec, build_weights, local_stability
+
+    df = gpd.read_file(examples.get_path("columbus.shp"))
+    df = df.set_index(df["POLYID"].map(lambda v: f"{int(v):04d}").rename("code"))
+    specs = {
+        "queen": WeightsSpec(kind="queen", island_policy="none"),
+        "rook": WeightsSpec(kind="rook", island_policy="none"),
+        "knn4": WeightsSpec(kind="knn", k=4, island_policy="none"),
+    }
+    graphs = {name: build_weights(df, spec)[0] for name, spec in specs.items()}
+    out = local_stability(df["CRIME"], graphs, seed=SEED, permutations=199)
+    assert out.index.equals(df.index)
+    sig = out[["significant_queen", "significant_rook", "significant_knn4"]].to_numpy()
+    np.testing.assert_allclose(out["share_significant"], sig.mean(axis=1))
+    assert set(np.round(out["share_significant"] * 3)) <= {0, 1, 2, 3} and (out["n_specs"] == 3).all()
+    assert (out["share_significant"] == 1).any()  # the Columbus core cluster holds under every spec
+    again = local_stability(df["CRIME"], graphs, seed=SEED, permutations=199)
+    pd.testing.assert_frame_equal(out, again)
+    gi = local_stability(df["CRIME"], graphs, statistic="gistar", seed=SEED, permutations=99)
+    assert "gi_bin_knn4" in gi.columns
+    with pytest.raises(StatisticsError, match="at least two weight specifications"):
+        local_stability(df["CRIME"], {"queen": graphs["queen"]}, seed=SEED)

@@ -5,6 +5,7 @@ from spatial_poverty.stats.global_stats import BivariateMoran, GearyC, GeneralG,
 from spatial_poverty.stats.inference import adjust_pvalues, gi_bin, pseudo_p
 from spatial_poverty.stats.local_stats import BivariateLocalMoran, GetisOrdLocal, LocalGeary, LocalJoinCount
 from spatial_poverty.stats.rates import assuncao_reis_standardise, eb_rate, spatial_eb_rate
+from spatial_poverty.stats.stability import local_stability
 from spatial_poverty.stats.weights import (
     WeightsReport,
     WeightsSpec,
@@ -36,6 +37,7 @@ __all__ = [
     "eb_rate",
     "gi_bin",
     "link_isolates_knn",
+    "local_stability",
     "pseudo_p",
     "pseudo_p_two_sided",
     "read_links",

@@ -1,0 +1,81 @@
+r"""Stability of local statistics across weight specifications.
+
+A hot spot that appears under queen contiguity but not under k-nearest neighbours is a property of the weights
+as much as of the data. :func:`local_stability` runs the same local statistic under several graphs and reports,
+per unit, the share of specifications in which it is significant:
+
+.. math:: s_i = \frac{1}{|S|} \sum_{s \in S} \mathbf 1[\text{unit } i \text{ significant under spec } s]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from libpysal.graph import Graph
+
+from spatial_poverty.errors import StatisticsError
+from spatial_poverty.stats.autocorrelation import LocalMoran
+from spatial_poverty.stats.inference import Alternative
+from spatial_poverty.stats.local_stats import GetisOrdLocal
+
+__all__ = ["local_stability"]
+
+
+def local_stability(
+    y: pd.Series,
+    graphs: Mapping[str, Graph],
+    *,
+    statistic: Literal["lisa", "gistar"] = "lisa",
+    permutations: int = 999,
+    seed: int,
+    alpha: float = 0.05,
+    alternative: Alternative = "two-sided",
+) -> pd.DataFrame:
+    """The same local statistic under several weight specifications; per unit, the share significant.
+
+    Parameters
+    ----------
+    y : pandas.Series
+        Indexed by code, like every graph's ids.
+    graphs : mapping of str to libpysal.graph.Graph
+        Specification name (used in column names, e.g. "queen", "knn4") to graph; at least two.
+    statistic : {"lisa", "gistar"}
+        LISA (significant: ``p_sim <= alpha``) or Gi* (significant: ``gi_bin`` at ±2 or ±3, i.e. the normal
+        p-value below 0.05, as ArcGIS).
+    permutations, seed, alpha, alternative
+        As the statistic's; the same seed for every specification.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``y``: ``<stat>_<spec>`` (the cluster label or Gi bin under each spec),
+        ``significant_<spec>`` (bool), ``share_significant`` in [0, 1] and ``n_specs``.
+    """
+    if len(graphs) < 2:
+        raise StatisticsError(f"stability needs at least two weight specifications; {len(graphs)} were given")
+    if statistic not in ("lisa", "gistar"):
+        raise StatisticsError(f"statistic needs to be 'lisa' or 'gistar'; {statistic!r} was given instead")
+    cols: dict[str, object] = {}
+    sig = []
+    for name, graph in graphs.items():
+        if set(graph.unique_ids) != set(y.index):
+            raise StatisticsError(f"the graph {name!r} needs the same ids as y")
+        if statistic == "lisa":
+            lm = LocalMoran(y, graph, permutations=permutations, seed=seed, alpha=alpha, alternative=alternative)
+            frame = lm.to_frame().reindex(y.index)
+            cols[f"lisa_{name}"] = frame["cluster"].to_numpy()
+            s = frame["significant"].to_numpy(dtype=bool)
+        else:
+            gi = GetisOrdLocal(y, graph, permutations=permutations, seed=seed, alpha=alpha, alternative=alternative)
+            frame = gi.to_frame().reindex(y.index)
+            cols[f"gi_bin_{name}"] = frame["gi_bin"].to_numpy()
+            s = frame["gi_bin"].abs().to_numpy() >= 2
+        cols[f"significant_{name}"] = s
+        sig.append(s)
+    out = pd.DataFrame(cols, index=y.index)
+    out["share_significant"] = np.mean(np.vstack(sig), axis=0)
+    out["n_specs"] = len(graphs)
+    return out
