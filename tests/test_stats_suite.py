@@ -205,3 +205,32 @@ def test_local_stability_across_weight_specs():
     assert "gi_bin_knn4" in gi.columns
     with pytest.raises(StatisticsError, match="at least two weight specifications"):
         local_stability(df["CRIME"], {"queen": graphs["queen"]}, seed=SEED)
+
+
+def test_statistics_per_component():
+    from shapely.affinity import translate
+    from shapely.geometry import box
+
+    from spatial_poverty.stats import WeightsSpec, build_weights, by_component
+
+    # Fixture: Columbus twice, the copy shifted far away (two "island groups"), plus one lone island.
+    df = gpd.read_file(examples.get_path("columbus.shp"))[["CRIME", "geometry"]]
+    far = df.assign(geometry=df.geometry.map(lambda g: translate(g, 1000, 0)), CRIME=df["CRIME"] * 2 + 5)
+    lone = gpd.GeoDataFrame({"CRIME": [1.0]}, geometry=[box(-500, -500, -499, -499)])
+    both = gpd.GeoDataFrame(pd.concat([df, far, lone], ignore_index=True), geometry="geometry", crs=2100)
+    both.index = pd.Index([f"{i:04d}" for i in range(1, len(both) + 1)], name="code")
+    graph, report = build_weights(both, WeightsSpec(island_policy="components"))
+    assert report.n_components == 3 and report.isolates == ("0099",)
+    out = by_component(both["CRIME"], graph, seed=SEED, permutations=99)
+    assert out.loc["0099", "cluster"] == "no neighbours" and out.loc["0099", "component_size"] == 1
+    # Each copy is analysed alone: a linear transform of the values gives the same local Moran.
+    np.testing.assert_allclose(out["local_i"].iloc[:49], out["local_i"].iloc[49:98], rtol=1e-10)
+    alone = LocalMoran(
+        df["CRIME"].to_numpy(),
+        Graph.from_W(libpysal.weights.Queen.from_dataframe(df, use_index=False, silence_warnings=True)),
+        seed=SEED,
+        permutations=99,
+    )
+    np.testing.assert_allclose(out["local_i"].iloc[:49], alone.Is, rtol=1e-10)
+    gi = by_component(both["CRIME"], graph, statistic="gistar", seed=SEED, permutations=99)
+    assert gi.loc["0099", "gi_bin"] == 0 and np.isnan(gi.loc["0099", "gi_z"])

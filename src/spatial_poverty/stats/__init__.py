@@ -5,7 +5,7 @@ from spatial_poverty.stats.global_stats import BivariateMoran, GearyC, GeneralG,
 from spatial_poverty.stats.inference import adjust_pvalues, gi_bin, pseudo_p
 from spatial_poverty.stats.local_stats import BivariateLocalMoran, GetisOrdLocal, LocalGeary, LocalJoinCount
 from spatial_poverty.stats.rates import assuncao_reis_standardise, eb_rate, spatial_eb_rate
-from spatial_poverty.stats.stability import local_stability
+from spatial_poverty.stats.stability import by_component, local_stability
 from spatial_poverty.stats.weights import (
     WeightsReport,
     WeightsSpec,
@@ -34,6 +34,7 @@ __all__ = [
     "adjust_pvalues",
     "assuncao_reis_standardise",
     "build_weights",
+    "by_component",
     "eb_rate",
     "gi_bin",
     "link_isolates_knn",

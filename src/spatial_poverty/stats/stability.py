@@ -21,7 +21,7 @@ from spatial_poverty.stats.autocorrelation import LocalMoran
 from spatial_poverty.stats.inference import Alternative
 from spatial_poverty.stats.local_stats import GetisOrdLocal
 
-__all__ = ["local_stability"]
+__all__ = ["by_component", "local_stability"]
 
 
 def local_stability(
@@ -78,4 +78,67 @@ def local_stability(
     out = pd.DataFrame(cols, index=y.index)
     out["share_significant"] = np.mean(np.vstack(sig), axis=0)
     out["n_specs"] = len(graphs)
+    return out
+
+
+def by_component(
+    y: pd.Series,
+    graph: Graph,
+    *,
+    statistic: Literal["lisa", "gistar"] = "lisa",
+    min_size: int = 5,
+    permutations: int = 999,
+    seed: int,
+    alpha: float = 0.05,
+    alternative: Alternative = "two-sided",
+) -> pd.DataFrame:
+    """A local statistic computed separately in each connected component (the island policy "components").
+
+    Each component of at least ``min_size`` units is analysed on its own (its mean, variance and permutations
+    use its units only: an island group is compared with itself, not with the mainland). Units of smaller
+    components, isolates included, get NaN statistics and the label "no neighbours" (LISA) or bin 0 (Gi*).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The statistic's ``to_frame()`` columns for every unit of ``y`` (in ``y``'s order) plus ``component``
+        (the component label) and ``component_size``.
+    """
+    from spatial_poverty.stats.inference import NO_NEIGHBOURS, NO_NEIGHBOURS_EL
+
+    if min_size < 4:
+        raise StatisticsError(f"min_size needs to be at least 4; {min_size} was given instead")
+    labels = graph.component_labels
+    sizes = labels.value_counts()
+    frames = []
+    for comp, size in sizes.items():
+        members = labels.index[labels == comp]
+        if size < min_size:
+            continue
+        sub = graph.subgraph(members)
+        ys = y.loc[list(sub.unique_ids)]
+        if statistic == "lisa":
+            frame = LocalMoran(
+                ys, sub, permutations=permutations, seed=seed, alpha=alpha, alternative=alternative
+            ).to_frame()
+        else:
+            frame = GetisOrdLocal(
+                ys, sub, permutations=permutations, seed=seed, alpha=alpha, alternative=alternative
+            ).to_frame()
+        frames.append(frame)
+    out = pd.concat(frames) if frames else pd.DataFrame()
+    out = out.reindex(y.index)
+    if statistic == "lisa":
+        missing = out["cluster"].isna() if "cluster" in out else pd.Series(True, index=y.index)
+        out.loc[missing, "cluster"] = NO_NEIGHBOURS
+        out.loc[missing, "cluster_el"] = NO_NEIGHBOURS_EL
+        out.loc[missing, "significant"] = False
+        out.loc[missing, "quadrant"] = 0
+        out["quadrant"] = out["quadrant"].astype(np.int32)
+        out["significant"] = out["significant"].astype(bool)
+    else:
+        out["gi_bin"] = out["gi_bin"].fillna(0).astype(np.int32)
+    out["component"] = labels.reindex(y.index).to_numpy()
+    out["component_size"] = sizes.reindex(out["component"]).to_numpy()
+    out.index.name = "code"
     return out

@@ -214,7 +214,8 @@ class WeightsSpec:
     island_policy : {"knn", "none", "links", "components"}
         What to do with units the base graph leaves without a neighbour: link each to its ``island_k`` nearest
         centroids; nothing (statistics that need neighbours then refuse); add the links of ``links_file``;
-        or keep the graph as it is and compute statistics per connected component (isolates still refused).
+        or keep the graph as it is and compute local statistics per connected component with
+        :func:`~spatial_poverty.stats.by_component` (isolates and small components labelled "no neighbours").
     """
 
     kind: Kind = "queen"
@@ -493,7 +494,7 @@ def build_weights(
     island_policy : {"knn", "none", "links", "components"}
         "knn" links each isolate to its ``k`` nearest units by centroid distance and symmetrises; "none" keeps
         isolates (statistics that need neighbours will then refuse the graph); "links" adds the spec's
-        links file; "components" keeps the graph, for statistics computed per connected component.
+        links file; "components" keeps the graph, for :func:`~spatial_poverty.stats.by_component`.
     k : int, default 1
         Neighbours per isolate under "knn".
 
