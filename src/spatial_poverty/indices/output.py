@@ -124,6 +124,7 @@ class IndexStage:
     uncertainty: Uncertainty
     files: list[Path]
     report: dict[str, Any]
+    name: str = "deprivation_index"
 
 
 def run_index(
@@ -168,4 +169,4 @@ def run_index(
         table.index[:3].tolist(),
         summary["mean_band_width"],
     )
-    return IndexStage(layer, table, result, unc, files, report)
+    return IndexStage(layer, table, result, unc, files, report, spec.name)

@@ -139,7 +139,6 @@ class UncertaintySpec(_Strict):
     aggregations: list[Aggregation] = Field(default_factory=list)
     indicator_se: bool = True
     sensitivity: bool = True
-    worst_decile: float = Field(default=0.1, gt=0, lt=1)
 
 
 class IndexSpec(_Strict):
@@ -168,6 +167,13 @@ class IndexSpec(_Strict):
             merged.update(data)
             return merged
         return data
+
+    @field_validator("name")
+    @classmethod
+    def _layer_name(cls, v: str) -> str:
+        if v == "municipalities" or v.startswith("lisa_"):
+            raise ValueError(f"the index name becomes a layer name; {v!r} is taken by another layer")
+        return v
 
     @model_validator(mode="after")
     def _consistent(self) -> IndexSpec:
