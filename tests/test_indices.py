@@ -260,6 +260,7 @@ def test_index_section_in_a_pipeline(tmp_path):
         ({"aggregation": {"within_domains": "geometric"}}, r"needs positive normalised values"),
         ({"weighting": {"domain_weights": {"health": 1}}}, r"names domain\(s\) \['health'\]"),
         ({"name": "municipalities"}, "taken by another layer"),
+        ({"uncertainty": {"normalisations": ["goalposts"]}}, r"needs goalposts \[lower, upper\] on indicator"),
         ({"normalisation": {"method": "distance_to_reference"}}, "needs 'reference'"),
     ],
 )

@@ -134,3 +134,16 @@ def test_pipeline_publishes_the_index_layer(name, n, raw_dir, tmp_path):
     assert manifest["layers"]["deprivation_index"] == n
     assert manifest["index"]["uncertainty"]["runs"] == 60
     assert {o["path"] for o in manifest["outputs"]} >= {"deprivation_index.csv", "deprivation_index.xlsx"}
+
+
+@pytest.mark.slow
+def test_recipe_on_a_table_without_its_columns_stops_before_publishing(raw_dir, tmp_path):
+    """Until the national table carries the 2001 census columns, a recipe names what is missing (exit 3)."""
+    cfg = pipeline_copy("south_aegean", raw_dir, tmp_path / "processed", tmp_path)
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "index:\n  recipe: imd\n", encoding="utf-8")
+    proc = run_cli("run", str(cfg))
+    assert proc.returncode == 3, proc.stderr
+    assert "['income_2001', 'unemp_2001_m', 'unemp_2001_f', 'primary_2001'] are not in the municipalities" in (
+        proc.stderr
+    )
+    assert not (tmp_path / "processed" / "south_aegean").exists()

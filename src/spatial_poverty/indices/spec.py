@@ -189,6 +189,10 @@ class IndexSpec(_Strict):
             raise ValueError("across_domains 'pca_scores' combines indicators directly: put them in one domain")
         if self.weighting.method in ("pca", "fa") and len(self.indicators) < 3:
             raise ValueError(f"weighting {self.weighting.method!r} needs at least 3 indicators")
+        if "goalposts" in self.normalisations:
+            bare = [i.column for i in self.indicators if i.goalposts is None]
+            if bare:
+                raise ValueError(f"goalposts normalisation needs goalposts [lower, upper] on indicator(s) {bare}")
         aggs = {self.aggregation.within_domains, self.aggregation.across_domains, *self.uncertainty.aggregations}
         needs_positive = sorted(aggs & {"geometric", "mazziotta_pareto"})
         if needs_positive:
