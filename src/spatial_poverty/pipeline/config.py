@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from spatial_poverty.errors import ConfigError
+from spatial_poverty.indices.spec import IndexSpec
 from spatial_poverty.ingest.regions import REGIONS
 
 __all__ = ["INDICATORS", "PipelineConfig", "load_config"]
@@ -165,6 +167,8 @@ class PipelineConfig(_Strict):
     weights: Weights = Field(default_factory=Weights)
     statistics: Statistics = Field(default_factory=Statistics)
     map: MapOptions = Field(default_factory=MapOptions)
+    # A composite index with its uncertainty (optional): see spatial_poverty.indices and docs/indices.md.
+    index: IndexSpec | None = None
 
     # Set by load_config: where the file is, and its checksum (not part of the YAML).
     config_file: Path | None = Field(default=None, exclude=True)
@@ -203,6 +207,9 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
             continue
         field = current.model_fields.get(part)
         annotation = field.annotation if field is not None else None
+        # Look through `X | None` and `list[X]` (the index section and its indicators).
+        while get_origin(annotation) in (Union, list, UnionType) and get_args(annotation):
+            annotation = next(a for a in get_args(annotation) if a is not type(None))
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
         current = annotation

@@ -30,6 +30,7 @@ from spatial_poverty.export import (
     write_layers,
 )
 from spatial_poverty.indicators import area_km2, population_change_pct, population_density
+from spatial_poverty.indices import IndexStage, run_index
 from spatial_poverty.ingest import (
     join_boundaries_population,
     load_catalogue,
@@ -123,6 +124,7 @@ def plan(cfg: PipelineConfig) -> list[str]:
         f"{', '.join(cfg.statistics.global_statistics)} and {', '.join(cfg.statistics.local_statistics)} of "
         f"{', '.join(cfg.statistics.variables)} with "
         f"{cfg.statistics.permutations} permutations, seed {cfg.seed}, alpha {cfg.statistics.alpha}",
+        *([f"index {cfg.index.name} ({cfg.index.uncertainty.runs} Monte Carlo runs)"] if cfg.index else []),
         f"publish {out}/{cfg.name}.gpkg (layers municipalities, "
         + ", ".join(_local_layers(cfg))
         + f"), {out}/map.html, {out}/manifest.json, {out}/run.log",
@@ -306,8 +308,14 @@ def _run(
             out["inference"] = {"alternative": st.alternative, "correction": st.correction, "alpha": st.alpha}
             stats_out[var] = out
             logger.info("%s: %r; LISA %s; Gi* bins %s", var, gm, lm.counts(), out.get("gistar_bins"))
+    index_stage: IndexStage | None = None
+    if cfg.index is not None:
+        with _stage("index", timings, progress):
+            index_stage = run_index(cfg.index, gdf, staging, seed=cfg.seed, source="the municipalities layer")
     gpkg = staging / f"{cfg.name}.gpkg"
     layers: dict[str, pd.DataFrame] = {"municipalities": gdf}
+    if index_stage is not None:
+        layers[index_stage.name] = index_stage.layer
     for name, var in _local_layers(cfg).items():
         layers[name] = gpd.GeoDataFrame(
             gdf[["name_el", "name_en", var]].rename(columns={var: "value"}).join(local_frames[name]),
@@ -357,10 +365,12 @@ def _run(
         },
         "weights": report.to_dict(),
         "statistics": stats_out,
+        "index": index_stage.report if index_stage else None,
         "versions": _versions(),
         "timings_s": timings,
         "outputs": [
-            {"path": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in (gpkg, staging / "map.html")
+            {"path": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size}
+            for p in (gpkg, staging / "map.html", *(index_stage.files if index_stage else []))
         ]
         + [{"path": "run.log", "sha256": None, "bytes": None}],
         "layers": {name: len(f) for name, f in layers.items()},

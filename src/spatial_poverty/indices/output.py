@@ -1,0 +1,172 @@
+"""The index table: the ``deprivation_index`` layer, and the same table as CSV and XLSX with Greek headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from spatial_poverty.errors import ExportError
+from spatial_poverty.indices.engine import IndexResult, build_index, diagnostics, prepare
+from spatial_poverty.indices.spec import IndexSpec
+from spatial_poverty.indices.uncertainty import Uncertainty, monte_carlo
+
+__all__ = ["IndexStage", "greek_headers", "index_table", "run_index", "write_index_tables"]
+
+logger = logging.getLogger(__name__)
+
+_GREEK = {
+    "code": "Κωδικός δήμου (ΕΛ.ΣΤΑΤ. 2021)",
+    "name_el": "Δήμος",
+    "score": "Σύνθετος δείκτης",
+    "rank": "Κατάταξη (1 = πιο αποστερημένος)",
+    "decile": "Δεκατημόριο (1 = πιο αποστερημένο 10%)",
+    "rank_p05": "Κατάταξη, 5ο εκατοστημόριο",
+    "rank_p50": "Κατάταξη, διάμεσος",
+    "rank_p95": "Κατάταξη, 95ο εκατοστημόριο",
+    "p_worst_decile": "Πιθανότητα στο πιο αποστερημένο δεκατημόριο",
+    "n_imputed": "Αριθμός τιμών με συμπλήρωση",
+    "imputed": "Δείκτες με συμπληρωμένη τιμή",
+}
+
+#: A fixed document date, so that the .xlsx of two runs is identical byte for byte.
+_XLSX_DATE = dt.datetime(2000, 1, 1)
+
+
+def index_table(result: IndexResult, unc: Uncertainty, imputed: pd.DataFrame, spec: IndexSpec) -> pd.DataFrame:
+    """``score``, ``rank``, ``decile``, ``<domain>_score``, ``rank_p05/p50/p95``, ``p_worst_decile``, imputation flags.
+
+    Sorted by rank (then code); index = municipality code.
+    """
+    table = pd.DataFrame({"score": result.score, "rank": result.rank, "decile": result.decile})
+    if list(result.domain_scores.columns) != ["index"] or len(spec.domains) > 1:
+        for d in result.domain_scores.columns:
+            table[f"{d}_score"] = result.domain_scores[d]
+    table = table.join(unc.summary)
+    table["n_imputed"] = imputed.sum(axis=1).astype(int)
+    table["imputed"] = imputed.apply(lambda row: ",".join(c for c, v in row.items() if v), axis=1)
+    table.index.name = "code"
+    return table.reset_index().sort_values(["rank", "code"], kind="mergesort").set_index("code")
+
+
+def greek_headers(columns: list[str], spec: IndexSpec) -> list[str]:
+    """Greek column headers for statisticians (domain labels from the spec where given)."""
+    out = []
+    for c in columns:
+        if c in _GREEK:
+            out.append(_GREEK[c])
+        elif c.endswith("_score") and c[: -len("_score")] in spec.domains:
+            d = c[: -len("_score")]
+            out.append(f"Τομέας: {spec.domain_labels_el.get(d, d)}")
+        else:
+            out.append(c)
+    return out
+
+
+def write_index_tables(table: pd.DataFrame, folder: str | os.PathLike[str], spec: IndexSpec) -> list[Path]:
+    """Write ``<name>.csv`` (UTF-8 with BOM, so Excel reads the Greek) and ``<name>.xlsx``, Greek headers.
+
+    Raises
+    ------
+    ExportError
+        If a file exists already or cannot be written.
+    """
+    folder = Path(folder)
+    flat = table.reset_index()
+    headers = greek_headers(list(flat.columns), spec)
+    csv, xlsx = folder / f"{spec.name}.csv", folder / f"{spec.name}.xlsx"
+    for p in (csv, xlsx):
+        if p.exists():
+            raise ExportError(f"{p} exists already")
+    try:
+        flat.set_axis(headers, axis=1).to_csv(csv, index=False, encoding="utf-8-sig", lineterminator="\n")
+        _write_xlsx(flat, headers, xlsx, title=spec.title_el or spec.name)
+    except OSError as exc:
+        raise ExportError(f"writing the index tables in {folder} failed: {exc}") from exc
+    return [csv, xlsx]
+
+
+def _write_xlsx(flat: pd.DataFrame, headers: list[str], path: Path, *, title: str) -> None:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
+    wb.set_properties({"title": title, "created": _XLSX_DATE, "author": "spatial_poverty"})
+    ws = wb.add_worksheet("δείκτης")
+    bold = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+    for j, h in enumerate(headers):
+        ws.write_string(0, j, h, bold)
+        ws.set_column(j, j, max(12, min(40, len(h) // 2 + 4)))
+    for i, row in enumerate(flat.itertuples(index=False), start=1):
+        for j, v in enumerate(row):
+            if isinstance(v, str):
+                ws.write_string(i, j, v)
+            elif pd.isna(v):
+                ws.write_blank(i, j, None)
+            else:
+                ws.write_number(i, j, float(v))
+    ws.freeze_panes(1, 1)
+    wb.close()
+
+
+@dataclass
+class IndexStage:
+    """What the pipeline's index stage produced."""
+
+    layer: gpd.GeoDataFrame
+    table: pd.DataFrame
+    result: IndexResult
+    uncertainty: Uncertainty
+    files: list[Path]
+    report: dict[str, Any]
+    name: str = "deprivation_index"
+
+
+def run_index(
+    spec: IndexSpec,
+    municipalities: gpd.GeoDataFrame,
+    folder: str | os.PathLike[str],
+    *,
+    seed: int,
+    source: str = "the municipalities table",
+) -> IndexStage:
+    """The pipeline's index stage: build the index with its uncertainty, write the CSV/XLSX into ``folder``.
+
+    Returns the ``deprivation_index`` layer (the table with ``name_el`` and the municipalities' geometry) and the
+    report for the manifest (spec, outlier treatments, weights, diagnostics, sensitivity).
+    """
+    prep = prepare(municipalities, spec, source=source)
+    result = build_index(municipalities, spec, seed=seed, source=source)
+    unc = monte_carlo(prep, spec, seed=seed)
+    table = index_table(result, unc, prep.imputed, spec)
+    if "name_el" in municipalities.columns:
+        table.insert(0, "name_el", municipalities["name_el"].reindex(table.index))
+    files = write_index_tables(table, folder, spec)
+    layer = gpd.GeoDataFrame(
+        table, geometry=municipalities.geometry.reindex(table.index).to_numpy(), crs=municipalities.crs
+    )
+    layer.index.name = "code"
+    summary = unc.to_dict()
+    report: dict[str, Any] = {
+        "spec": spec.model_dump(mode="json"),
+        "units": len(table),
+        "outliers": {c: t.to_dict() for c, t in result.outliers.items()},
+        "weights": {c: round(float(w), 6) for c, w in result.weights.items()},
+        "domain_weights": {d: round(float(w), 6) for d, w in result.domain_weights.items()},
+        "imputed_values": int(prep.imputed.to_numpy().sum()),
+        "diagnostics": diagnostics(result, spec),
+        "uncertainty": summary,
+    }
+    logger.info(
+        "index %s: %d units, most deprived %s; mean 5-95%% rank band width %.1f",
+        spec.name,
+        len(table),
+        table.index[:3].tolist(),
+        summary["mean_band_width"],
+    )
+    return IndexStage(layer, table, result, unc, files, report, spec.name)
