@@ -21,6 +21,7 @@ import pyogrio
 import pyproj
 
 from spatial_poverty import __version__
+from spatial_poverty.harmonise.pipeline import harmonise_run, harmonise_source_ids
 from spatial_poverty.export import (
     check_target,
     discard_staging,
@@ -225,13 +226,17 @@ def _run(
     raw = cfg.resolve(cfg.paths.raw)
     with _stage("verify inputs", timings, progress):
         catalogue = load_catalogue(catalogue_path)
-        ids = [cfg.sources.boundaries, cfg.sources.population]
+        ids = [cfg.sources.boundaries, cfg.sources.population, *harmonise_source_ids(cfg.sources)]
         checksums = verify(catalogue, raw, ids)
     with _stage("ingest", timings, progress):
         b_src, p_src = catalogue[cfg.sources.boundaries], catalogue[cfg.sources.population]
         boundaries = read_municipal_boundaries(raw / b_src.path)
         population = read_population(raw / p_src.path)
         gdf = municipality_layer(cfg, boundaries, population, boundaries_name=b_src.path, population_name=p_src.path)
+        harmonised = harmonise_run(cfg.sources, catalogue, raw, gdf, boundaries, population)
+        gdf = harmonised.municipalities
+        harmonised.quality.log_table()
+        harmonised.quality.write_csv(staging / "quality.csv")
         logger.info(
             "%d municipalities; pop_2011 %d, pop_2021 %d",
             len(gdf),
@@ -257,7 +262,7 @@ def _run(
             stats_out[var] = {"global_moran": gm.to_dict(), "lisa_clusters": lm.counts()}
             logger.info("%s: %r; LISA %s", var, gm, lm.counts())
     gpkg = staging / f"{cfg.name}.gpkg"
-    layers: dict[str, pd.DataFrame] = {"municipalities": gdf}
+    layers: dict[str, pd.DataFrame] = {"municipalities": gdf, **harmonised.layers}
     for var, frame in lisas.items():
         layers[f"lisa_{var}"] = gpd.GeoDataFrame(
             gdf[["name_el", "name_en", var]].rename(columns={var: "value"}).join(frame),
@@ -288,6 +293,7 @@ def _run(
         "config_sha256": cfg.config_sha256,
         "config": cfg.model_dump(mode="json"),
         "seed": cfg.seed,
+        "harmonisation": harmonised.manifest(),
         "inputs": [
             {
                 "id": s.id,
@@ -297,7 +303,7 @@ def _run(
                 "licence": s.licence,
                 "attribution": s.attribution,
             }
-            for s in (b_src, p_src)
+            for s in (b_src, p_src, *(catalogue[i] for i in harmonise_source_ids(cfg.sources)))
         ],
         "excluded": [{"code": c, "reason": r} for c, r in NOT_MUNICIPALITIES.items()],
         "counts": {
@@ -310,7 +316,7 @@ def _run(
         "versions": _versions(),
         "timings_s": timings,
         "outputs": [
-            {"path": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in (gpkg, staging / "map.html")
+            {"path": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in (gpkg, staging / "map.html", staging / "quality.csv")
         ]
         + [{"path": "run.log", "sha256": None, "bytes": None}],
         "layers": {name: len(f) for name, f in layers.items()},
