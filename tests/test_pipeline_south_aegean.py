@@ -27,6 +27,7 @@ def test_published_folder(south_aegean_run):
     assert sorted(p.name for p in south_aegean_run.iterdir()) == [
         "manifest.json",
         "map.html",
+        "quality.csv",
         "run.log",
         "south_aegean.gpkg",
     ]

@@ -84,9 +84,15 @@ def census_fields(
         if int(out[col].sum()) != want:
             raise IngestError(f"{col} on 2021 units sums to {int(out[col].sum())}; the 2011 municipalities to {want}")
 
-    u = urban_2011[urban_2011.index.str.len() == 8]
+    # Communities carry the classes; a municipality made of one community has no community row and carries
+    # them itself.
+    u8 = urban_2011[urban_2011.index.str.len() == 8]
+    u4 = urban_2011[(urban_2011.index.str.len() == 4) & ~urban_2011.index.isin(u8.index.str[:4])]
+    u = pd.concat([u8, u4])
     u = u[u.index.str[:4] != ATHOS].copy()
-    u["to"] = u.index.map(cmap)
+    single = t.groupby("elstat_2011")["elstat_2021"].agg(list)
+    single_map = pd.Series({e: k[0] for e, k in single.items() if len(k) == 1}, dtype=str)
+    u["to"] = [cmap.get(c) if len(c) == 8 else single_map.get(c) for c in u.index]
     if u["to"].isna().any():
         raise IngestError(f"communities of raw_urban.xls not in the census: {list(u.index[u['to'].isna()][:20])}")
     pop = u["pop_2011"].astype(float)
