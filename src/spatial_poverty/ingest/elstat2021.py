@@ -74,6 +74,12 @@ def read_municipal_boundaries(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         appears twice, or a geometry is empty or invalid.
     """
     path = Path(path)
+    if path.stat().st_size == 0:
+        raise IngestError(f"{path}: the file is empty; expected a zipped shapefile")
+    try:
+        zipfile.ZipFile(path).close()
+    except zipfile.BadZipFile as exc:
+        raise IngestError(f"{path}: not a readable zip file, truncated or corrupt ({exc})") from exc
     with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory(prefix="sp-shp-") as tmp:
         members = {}
         for info in zf.infolist():
@@ -89,8 +95,11 @@ def read_municipal_boundaries(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
                 f"expected the ELSTAT shapefile {_SHAPEFILE_STEM} with parts {', '.join(_SHAPEFILE_PARTS)}"
             )
         logger.debug("reading %s from %s", members[".shp"][1], path)
-        for ext, (info, _) in members.items():
-            Path(tmp, _SHAPEFILE_STEM + ext).write_bytes(zf.read(info))
+        for ext, (info, name) in members.items():
+            try:
+                Path(tmp, _SHAPEFILE_STEM + ext).write_bytes(zf.read(info))
+            except (zipfile.BadZipFile, EOFError, OSError) as exc:  # CRC error, truncated member
+                raise IngestError(f"{path}: member {name} cannot be read, the zip is corrupt ({exc})") from exc
         cpg = Path(tmp, _SHAPEFILE_STEM + ".cpg").read_text(encoding="ascii").strip()
         if cpg.upper() not in ("UTF-8", "UTF8"):
             raise IngestError(f"{path}: {_SHAPEFILE_STEM}.cpg says {cpg!r}; expected UTF-8")
