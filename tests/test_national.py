@@ -82,8 +82,20 @@ def test_population_1991_2001_preserved(layer):
 
 
 def test_fields_present(layer):
-    for col in ("density", "pop_1991", "pop_2001", "urban_rural_2011", "urban_pop_share_2011", "mountain_2011",
-                "unemp_2001", "unemp_2001_m", "unemp_2001_f", "primary_2001", "foreign_2001", "income_2001"):
+    for col in (
+        "density",
+        "pop_1991",
+        "pop_2001",
+        "urban_rural_2011",
+        "urban_pop_share_2011",
+        "mountain_2011",
+        "unemp_2001",
+        "unemp_2001_m",
+        "unemp_2001_f",
+        "primary_2001",
+        "foreign_2001",
+        "income_2001",
+    ):
         assert col in layer.columns, col
         assert layer[col].notna().all(), col
     assert set(layer["mountain_2011"]) <= {"Π", "Η", "Ο"}

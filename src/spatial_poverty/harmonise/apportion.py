@@ -64,7 +64,7 @@ def split_counts(values: pd.Series, crosswalk: pd.DataFrame) -> pd.Series:
     present = v.dropna()
     if (present < 0).any() or not np.allclose(present, np.round(present)):
         raise IngestError(f"counts {values.name!r} need to be non-negative whole numbers")
-    parts = []
+    parts: list[tuple[str, object]] = []
     for e11, grp in crosswalk.groupby("elstat_2011", sort=True):
         total = v.get(e11)
         if pd.isna(total):
@@ -72,7 +72,7 @@ def split_counts(values: pd.Series, crosswalk: pd.DataFrame) -> pd.Series:
             continue
         exact = grp["pop_share"].to_numpy(dtype=float) * float(total)
         base = np.floor(exact).astype(np.int64)
-        left = int(round(float(total))) - int(base.sum())
+        left = round(float(total)) - int(base.sum())
         order = np.lexsort((grp["elstat_2021"].to_numpy(), -(exact - base)))  # largest remainder, then code
         base[order[:left]] += 1
         parts.extend(zip(grp["elstat_2021"], base.tolist(), strict=True))

@@ -78,9 +78,7 @@ class Crosswalk:
         return self.table[cols].reset_index(drop=True)
 
 
-def _largest_overlap(
-    left: gpd.GeoDataFrame, right: gpd.GeoDataFrame, left_key: str, right_key: str
-) -> pd.DataFrame:
+def _largest_overlap(left: gpd.GeoDataFrame, right: gpd.GeoDataFrame, left_key: str, right_key: str) -> pd.DataFrame:
     """For each pair that overlaps: the area, the share of the left and of the right polygon it covers."""
     inter = gpd.overlay(left[[left_key, "geometry"]], right[[right_key, "geometry"]], keep_geom_type=True)
     inter["area"] = inter.geometry.area
@@ -140,7 +138,9 @@ def build_crosswalk(
     b11 = boundaries_2011[boundaries_2011["ypes_2011"] != ""].copy()
     b11["geometry"] = b11.geometry.simplify(simplify_m)
     lc = lctools_2001.reset_index()[["code", "geometry"]].rename(columns={"code": "elstat_2011"})
-    ov = _largest_overlap(b11, gpd.GeoDataFrame(lc, geometry="geometry", crs=lctools_2001.crs), "ypes_2011", "elstat_2011")
+    ov = _largest_overlap(
+        b11, gpd.GeoDataFrame(lc, geometry="geometry", crs=lctools_2001.crs), "ypes_2011", "elstat_2011"
+    )
     best = ov.sort_values("share_left").groupby("ypes_2011").tail(1).set_index("ypes_2011")
     dup = best["elstat_2011"][best["elstat_2011"].duplicated(keep=False)]
     if len(dup):
@@ -224,10 +224,27 @@ def build_crosswalk(
             c21 = kids[0]
             kind, ratio = compare_names(name11, str(names21[c21]))
             if kind != "normalised":
-                findings.append({"check": "name of a 1:1 pair", "code": f"{e11}->{c21}",
-                                 "detail": f"{name11!r} vs {names21[c21]!r}: {kind} ({ratio})"})
-            return [_row(e11, c21, ypes_of[e11], 1.0, p, area.get(c21, np.nan), name11, names21[c21],
-                         f"{kind} ({ratio})", "whole: the 2011 unit is the largest part of one 2021 unit")]
+                findings.append(
+                    {
+                        "check": "name of a 1:1 pair",
+                        "code": f"{e11}->{c21}",
+                        "detail": f"{name11!r} vs {names21[c21]!r}: {kind} ({ratio})",
+                    }
+                )
+            return [
+                _row(
+                    e11,
+                    c21,
+                    ypes_of[e11],
+                    1.0,
+                    p,
+                    area.get(c21, np.nan),
+                    name11,
+                    names21[c21],
+                    f"{kind} ({ratio})",
+                    "whole: the 2011 unit is the largest part of one 2021 unit",
+                )
+            ]
         part = dict.fromkeys(kids, 0)
         for code, k in community_map.items():
             v = comm11.loc[code, "pop_2011"]
@@ -237,9 +254,18 @@ def build_crosswalk(
         kept = [k for k in kids if part[k] > 0]
         logger.info("2011 municipality %s %s divided: %s", e11, name11, ", ".join(f"{k} ({part[k]})" for k in kept))
         return [
-            _row(e11, k, ypes_of[e11], part[k] / p, part[k], area.get(k, np.nan), name11, names21[k],
-                 "divided (communities matched by name)",
-                 "divided by the 2011 population of its communities, matched by name to the 2021 units")
+            _row(
+                e11,
+                k,
+                ypes_of[e11],
+                part[k] / p,
+                part[k],
+                area.get(k, np.nan),
+                name11,
+                names21[k],
+                "divided (communities matched by name)",
+                "divided by the 2011 population of its communities, matched by name to the 2021 units",
+            )
             for k in kept
         ]
 
@@ -275,13 +301,23 @@ def build_crosswalk(
             if len(failing(trial)) < len(failing(table)):
                 table = trial
                 communities.update(cmap)
-                findings.append({"check": "community transfer", "code": e11,
-                                 "detail": "divided among " + ", ".join(kids) + " by community name "
-                                 "because ELSTAT's 2011 population on the 2021 units required it"})
+                findings.append(
+                    {
+                        "check": "community transfer",
+                        "code": e11,
+                        "detail": "divided among " + ", ".join(kids) + " by community name "
+                        "because ELSTAT's 2011 population on the 2021 units required it",
+                    }
+                )
     for c in failing(table):
         got = int(table.loc[table["elstat_2021"] == c, "pop_2011_part"].sum())
-        findings.append({"check": "2011 population on the 2021 unit vs ELSTAT's re-aggregation", "code": c,
-                         "detail": f"crosswalk {got}, dimdata.json {pop21_2011.get(c)}"})
+        findings.append(
+            {
+                "check": "2011 population on the 2021 unit vs ELSTAT's re-aggregation",
+                "code": c,
+                "detail": f"crosswalk {got}, dimdata.json {pop21_2011.get(c)}",
+            }
+        )
     table = table.sort_values(["elstat_2021", "elstat_2011"]).reset_index(drop=True)
     sums = table.groupby("elstat_2011")["pop_share"].sum()
     off = sums[(sums - 1).abs() > 1e-9]
@@ -289,13 +325,35 @@ def build_crosswalk(
         raise IngestError(f"pop_share does not sum to 1 for 2011 units {off.to_dict()}")
     logger.info(
         "crosswalk: %d ELSTAT 2011 municipalities -> %d ELSTAT 2021 municipalities in %d pairs, %d findings",
-        table["elstat_2011"].nunique(), table["elstat_2021"].nunique(), len(table), len(findings),
+        table["elstat_2011"].nunique(),
+        table["elstat_2021"].nunique(),
+        len(table),
+        len(findings),
     )
     return Crosswalk(table=table, communities=pd.Series(communities, dtype=str), findings=findings)
 
 
-def _row(e11: str, c21: str, ypes: str, share: float, part: int, area: float, n11: object, n21: object,
-         match: str, method: str) -> dict[str, object]:
-    return {"elstat_2011": e11, "elstat_2021": c21, "ypes_2011": ypes, "pop_share": share, "pop_2011_part": part,
-            "area_share": float(area), "name_2011": str(n11), "name_2021": str(n21), "name_match": match,
-            "method": method}
+def _row(
+    e11: str,
+    c21: str,
+    ypes: str,
+    share: float,
+    part: int,
+    area: float,
+    n11: object,
+    n21: object,
+    match: str,
+    method: str,
+) -> dict[str, object]:
+    return {
+        "elstat_2011": e11,
+        "elstat_2021": c21,
+        "ypes_2011": ypes,
+        "pop_share": share,
+        "pop_2011_part": part,
+        "area_share": float(area),
+        "name_2011": str(n11),
+        "name_2021": str(n21),
+        "name_match": match,
+        "method": method,
+    }

@@ -105,9 +105,14 @@ def census_fields(
     by_class = by_class[[c for c in ("Π", "Η", "Ο") if c in by_class.columns]]
     out["mountain_2011"] = by_class.idxmax(axis=1).astype(str)
     out["mountain_area_share_2011"] = (by_class.get("Ο", 0.0) / by_class.sum(axis=1)).round(4)
-    methods = {"pop_1991": _METHOD_POP, "pop_2001": _METHOD_POP, "urban_pop_share_2011": _METHOD_URBAN,
-               "urban_rural_2011": _METHOD_URBAN, "mountain_2011": _METHOD_MOUNTAIN,
-               "mountain_area_share_2011": _METHOD_MOUNTAIN}
+    methods = {
+        "pop_1991": _METHOD_POP,
+        "pop_2001": _METHOD_POP,
+        "urban_pop_share_2011": _METHOD_URBAN,
+        "urban_rural_2011": _METHOD_URBAN,
+        "mountain_2011": _METHOD_MOUNTAIN,
+        "mountain_area_share_2011": _METHOD_MOUNTAIN,
+    }
     return out, methods
 
 

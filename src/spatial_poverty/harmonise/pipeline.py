@@ -70,12 +70,20 @@ def harmonise_run(
     """
     q = QualityReport()
     b_src, p_src = catalogue[sources.boundaries], catalogue[sources.population]
-    q.add(b_src.path, "boundaries joined to population on the ELSTAT 2021 code", rows_read=len(boundaries),
-          matched=int(boundaries.index.isin(population.index).sum()),
-          unmatched=[f"{c} excluded: Mount Athos, not a municipality" for c in boundaries.index if c == ATHOS])
-    q.add(p_src.path, "population rows (level 5) joined to boundaries", rows_read=len(population),
-          matched=int(population.index.isin(boundaries.index).sum()),
-          unmatched=[f"{c} excluded: Mount Athos" for c in population.index if c == ATHOS])
+    q.add(
+        b_src.path,
+        "boundaries joined to population on the ELSTAT 2021 code",
+        rows_read=len(boundaries),
+        matched=int(boundaries.index.isin(population.index).sum()),
+        unmatched=[f"{c} excluded: Mount Athos, not a municipality" for c in boundaries.index if c == ATHOS],
+    )
+    q.add(
+        p_src.path,
+        "population rows (level 5) joined to boundaries",
+        rows_read=len(population),
+        matched=int(population.index.isin(boundaries.index).sum()),
+        unmatched=[f"{c} excluded: Mount Athos" for c in population.index if c == ATHOS],
+    )
     configured = [k for k in HARMONISE_SOURCES if getattr(sources, k, None)]
     if not configured:
         return Harmonised(municipalities=municipalities, quality=q)
@@ -94,20 +102,43 @@ def harmonise_run(
     b11 = read_kallikratis_boundaries(path("boundaries_2011"))
     comm = read_communities_2021(path("communities_2021"))
     pop_all = read_population(raw / p_src.path)
-    cw = build_crosswalk(census_2011=census, lctools_2001=lct, boundaries_2011=b11, boundaries_2021=boundaries,
-                         population_2021=pop_all, communities_2021=comm)
+    cw = build_crosswalk(
+        census_2011=census,
+        lctools_2001=lct,
+        boundaries_2011=b11,
+        boundaries_2021=boundaries,
+        population_2021=pop_all,
+        communities_2021=comm,
+    )
     census_munis = census[census["level"] == 5]
-    q.add(catalogue[sources.census_2011].path, "2011 municipalities linked through the crosswalk",
-          rows_read=len(census), matched=int(census_munis["code"].isin(cw.table["elstat_2011"]).sum()),
-          unmatched=[f"{c} excluded: Mount Athos" for c in census_munis["code"] if c == ATHOS])
-    q.add(catalogue[sources.communities_2021].path, "community populations", rows_read=len(comm),
-          suppressed=len(comm.attrs.get("empty_cells", [])), detail="; ".join(comm.attrs.get("empty_cells", [])))
-    q.add(catalogue[sources.lctools_2001].path, "2001 variables on 2011 units", rows_read=len(lct),
-          matched=int(lct.index.isin(cw.table["elstat_2011"]).sum()),
-          unmatched=sorted(set(lct.index) - set(cw.table["elstat_2011"])))
-    q.add(catalogue[sources.boundaries_2011].path, "2011 polygons linked to ELSTAT 2011 codes", rows_read=len(b11),
-          matched=int(b11["ypes_2011"].isin(cw.table["ypes_2011"]).sum()),
-          unmatched=[f"feature without YPES code ({n}): Mount Athos" for n in b11.loc[b11["ypes_2011"] == "", "name"]])
+    q.add(
+        catalogue[sources.census_2011].path,
+        "2011 municipalities linked through the crosswalk",
+        rows_read=len(census),
+        matched=int(census_munis["code"].isin(cw.table["elstat_2011"]).sum()),
+        unmatched=[f"{c} excluded: Mount Athos" for c in census_munis["code"] if c == ATHOS],
+    )
+    q.add(
+        catalogue[sources.communities_2021].path,
+        "community populations",
+        rows_read=len(comm),
+        suppressed=len(comm.attrs.get("empty_cells", [])),
+        detail="; ".join(comm.attrs.get("empty_cells", [])),
+    )
+    q.add(
+        catalogue[sources.lctools_2001].path,
+        "2001 variables on 2011 units",
+        rows_read=len(lct),
+        matched=int(lct.index.isin(cw.table["elstat_2011"]).sum()),
+        unmatched=sorted(set(lct.index) - set(cw.table["elstat_2011"])),
+    )
+    q.add(
+        catalogue[sources.boundaries_2011].path,
+        "2011 polygons linked to ELSTAT 2011 codes",
+        rows_read=len(b11),
+        matched=int(b11["ypes_2011"].isin(cw.table["ypes_2011"]).sum()),
+        unmatched=[f"feature without YPES code ({n}): Mount Athos" for n in b11.loc[b11["ypes_2011"] == "", "name"]],
+    )
     for f in cw.findings:
         q.add("crosswalk", f["check"], detail=f"{f['code']}: {f['detail']}")
 
@@ -132,11 +163,17 @@ def harmonise_run(
         src = sources.urban_2011 if "2011" in col and col.startswith(("urban", "mountain")) else sources.census_2011
         prov[col] = {"source": src, "attribution": catalogue[src].attribution, "method": method}
     for col, method in lm.items():
-        prov[col] = {"source": sources.lctools_2001, "attribution": catalogue[sources.lctools_2001].attribution,
-                     "method": method}
+        prov[col] = {
+            "source": sources.lctools_2001,
+            "attribution": catalogue[sources.lctools_2001].attribution,
+            "method": method,
+        }
     for col in ("pop_2011", "pop_2021"):
-        prov[col] = {"source": sources.population, "attribution": p_src.attribution,
-                     "method": "ELSTAT's own figure on the 2021 unit (2011 re-aggregated by ELSTAT)"}
+        prov[col] = {
+            "source": sources.population,
+            "attribution": p_src.attribution,
+            "method": "ELSTAT's own figure on the 2021 unit (2011 re-aggregated by ELSTAT)",
+        }
     layers: dict[str, pd.DataFrame] = {
         "code_crosswalk": cw.layer(),
         "field_provenance": pd.DataFrame(

@@ -62,14 +62,29 @@ class QualityReport:
 
     def log_table(self) -> None:
         """Log the report as a fixed-width table (one line per entry)."""
-        logger.info("data quality: %-40s %-45s %9s %8s %9s %6s %5s %5s", "source", "check", "read", "matched",
-                    "unmatched", "range", "dup", "supp")
+        logger.info(
+            "data quality: %-40s %-45s %9s %8s %9s %6s %5s %5s",
+            "source",
+            "check",
+            "read",
+            "matched",
+            "unmatched",
+            "range",
+            "dup",
+            "supp",
+        )
         for e in self.entries:
             logger.info(
                 "data quality: %-40s %-45s %9s %8s %9d %6d %5d %5d %s",
-                e.source[:40], e.check[:45], "" if e.rows_read is None else e.rows_read,
-                "" if e.matched is None else e.matched, len(e.unmatched), e.out_of_range, e.duplicates,
-                e.suppressed, (e.detail + (" unmatched: " + "; ".join(e.unmatched) if e.unmatched else ""))[:300],
+                e.source[:40],
+                e.check[:45],
+                "" if e.rows_read is None else e.rows_read,
+                "" if e.matched is None else e.matched,
+                len(e.unmatched),
+                e.out_of_range,
+                e.duplicates,
+                e.suppressed,
+                (e.detail + (" unmatched: " + "; ".join(e.unmatched) if e.unmatched else ""))[:300],
             )
 
     def to_dict(self) -> list[dict[str, object]]:

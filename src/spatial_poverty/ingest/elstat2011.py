@@ -76,7 +76,9 @@ def census_table(cells: pd.DataFrame, *, source: str) -> pd.DataFrame:
     for col, (row, word) in _CENSUS_HEADER.items():
         if len(cells) <= row or word not in str(cells.iat[row, col]):
             found = cells.iat[row, col] if len(cells) > row else None
-            raise IngestError(f"{source}, row {row + 1}, column {col + 1}: expected the header {word!r}; found {found!r}")
+            raise IngestError(
+                f"{source}, row {row + 1}, column {col + 1}: expected the header {word!r}; found {found!r}"
+            )
     body = cells.iloc[_CENSUS_HEADER_ROWS:, : len(_CENSUS_COLUMNS)].copy()
     body.columns = _CENSUS_COLUMNS
     body = body[body["level"].notna() | body["code"].notna()]
@@ -105,9 +107,11 @@ def census_table(cells: pd.DataFrame, *, source: str) -> pd.DataFrame:
             "name": body["name"].map(lambda v: str(v).strip()).to_numpy(),
         }
     )
-    for col, year in (("pop_2011", 2011), ("pop_2001", 2001), ("pop_1991", 1991)):
-        vals = parse_cells(body[col], kind="int", source=source, column=f"Μόνιμος {year}", rows=rows, allow_missing=True)
-        out[col] = pd.array(np.where(np.isnan(vals), np.nan, vals), dtype="Int64") if vals.dtype == float else vals
+    for name, year in (("pop_2011", 2011), ("pop_2001", 2001), ("pop_1991", 1991)):
+        vals = parse_cells(
+            body[name], kind="int", source=source, column=f"Μόνιμος {year}", rows=rows, allow_missing=True
+        )
+        out[name] = pd.array(vals, dtype="Int64") if vals.dtype == float else vals
     missing = out.loc[out["pop_2011"].isna(), "row"].tolist()
     if missing:
         raise IngestError(f"{source}, column 'Μόνιμος 2011': empty cell in rows {missing[:20]}")
@@ -168,7 +172,8 @@ def urban_table(cells: pd.DataFrame, *, source: str) -> pd.DataFrame:
         found = cells.iat[_URBAN_HEADER_ROW, col] if len(cells) > _URBAN_HEADER_ROW else None
         if word not in str(found):
             raise IngestError(
-                f"{source}, row {_URBAN_HEADER_ROW + 1}, column {col + 1}: expected the header {word!r}; found {found!r}"
+                f"{source}, row {_URBAN_HEADER_ROW + 1}, column {col + 1}: "
+                f"expected the header {word!r}; found {found!r}"
             )
     body = cells.iloc[_URBAN_HEADER_ROW + 1 :, : len(_URBAN_COLUMNS)].copy()
     body.columns = _URBAN_COLUMNS

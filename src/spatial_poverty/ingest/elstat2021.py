@@ -258,9 +258,7 @@ def read_communities_2021(path: str | os.PathLike[str]) -> pd.DataFrame:
         if missing:
             raise IngestError(f"{path}, record {i}: keys {missing} are missing; the record has {list(rec)}")
     table = pd.DataFrame.from_records(records, columns=list(keys))
-    pop = parse_column(
-        table[_K_POP], kind="int", source=str(path), column=_K_POP, rows=table.index, allow_missing=True
-    )
+    pop = parse_column(table[_K_POP], kind="int", source=str(path), column=_K_POP, rows=table.index, allow_missing=True)
     codes = table[_K_CODE].astype(str).str.strip()
     empty = [f"record {i} ({codes[i]} {table[_K_NAME][i]})" for i in np.flatnonzero(np.isnan(pop))]
     if empty:

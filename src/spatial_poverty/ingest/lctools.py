@@ -80,7 +80,9 @@ def read_lctools_2001(path: str | os.PathLike[str], *, layer: str | None = None)
     for src, (dst, _what, (lo, hi)) in LCTOOLS_FIELDS.items():
         vals = raw[src].to_numpy(dtype=float)
         for i in np.flatnonzero(np.isnan(vals) | (vals < lo) | (vals > hi)):
-            problems.append(f"row {i + 1} (code {codes.iloc[i]}), column {src!r}: {float(vals[i])!r}, expected {lo}..{hi}")
+            problems.append(
+                f"row {i + 1} (code {codes.iloc[i]}), column {src!r}: {float(vals[i])!r}, expected {lo}..{hi}"
+            )
         out[dst] = vals
     if problems:
         raise IngestError(f"{path}: {len(problems)} value(s) missing or out of range: " + "; ".join(problems[:20]))

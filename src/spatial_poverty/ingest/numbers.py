@@ -164,8 +164,10 @@ def parse_cells(
     out: list[float] = []
     bad: list[str] = []
     for label, value in zip(labels, list(values), strict=True):
-        if value is None or (isinstance(value, float) and np.isnan(value)) or (
-            isinstance(value, str) and value.strip() == ""
+        if (
+            value is None
+            or (isinstance(value, float) and np.isnan(value))
+            or (isinstance(value, str) and value.strip() == "")
         ):
             if allow_missing:
                 out.append(np.nan)

@@ -21,7 +21,6 @@ import pyogrio
 import pyproj
 
 from spatial_poverty import __version__
-from spatial_poverty.harmonise.pipeline import harmonise_run, harmonise_source_ids
 from spatial_poverty.export import (
     check_target,
     discard_staging,
@@ -30,6 +29,7 @@ from spatial_poverty.export import (
     validate_geopackage,
     write_layers,
 )
+from spatial_poverty.harmonise.pipeline import harmonise_run, harmonise_source_ids
 from spatial_poverty.indicators import area_km2, population_change_pct, population_density
 from spatial_poverty.ingest import (
     join_boundaries_population,
@@ -316,7 +316,8 @@ def _run(
         "versions": _versions(),
         "timings_s": timings,
         "outputs": [
-            {"path": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in (gpkg, staging / "map.html", staging / "quality.csv")
+            {"path": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size}
+            for p in (gpkg, staging / "map.html", staging / "quality.csv")
         ]
         + [{"path": "run.log", "sha256": None, "bytes": None}],
         "layers": {name: len(f) for name, f in layers.items()},
