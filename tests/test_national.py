@@ -32,6 +32,9 @@ NATIONAL_IDS = [
     "elstat_2011_urban_mountain_area",
     "lctools_gr_municipalities_2001",
     "geodata_kallikratis_2011_municipalities",
+    "elstat_lfs_annual_nuts2_population_status",
+    "eurostat_tgs00026_disposable_income_nuts2",
+    "eurostat_ilc_peps11_el_2003_2020",
 ]
 
 
@@ -156,3 +159,18 @@ def test_quality_report_and_provenance(greece_run):
     assert "carried" in fields["unemp_2001"]["method"]
     prov = pd.DataFrame(gpd.read_file(greece_run / "greece.gpkg", layer="field_provenance"))
     assert set(prov["field"]) >= {"pop_1991", "pop_2001", "unemp_2001", "mountain_2011"}
+
+
+def test_regional_context(layer, greece_run):
+    # Published values: ilc_peps11 2020 EL42 30.8 and EL30 23.2; tgs00026 2019 EL42 14,800 PPS;
+    # LFS 2024 Notio Aigaio unemployment rate 9.80 % (STATUS-Regio).
+    sa = layer.loc["5801"]  # Syros-Ermoupoli, South Aegean
+    assert sa["nuts2"] == "EL42"
+    assert (sa["arope_rate"], sa["arope_year"]) == (30.8, 2020)
+    assert (sa["disp_income_pps"], sa["disp_income_year"]) == (14_800, 2019)
+    assert sa["lfs_unemp_year"] == 2024 and sa["lfs_unemp_rate"] == pytest.approx(9.80, abs=0.005)
+    assert layer.loc["4601", "arope_rate"] == 23.2 and layer.loc["4601", "nuts2"] == "EL30"
+    assert layer["nuts2"].nunique() == 13 and layer["arope_rate"].notna().all()
+    prov = pd.DataFrame(gpd.read_file(greece_run / "greece.gpkg", layer="field_provenance")).set_index("field")
+    assert prov.loc["arope_rate", "source"] == "eurostat_ilc_peps11_el_2003_2020"
+    assert "Eurostat" in prov.loc["disp_income_pps", "attribution"]

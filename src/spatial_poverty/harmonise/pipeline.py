@@ -21,12 +21,14 @@ from spatial_poverty.ingest.elstat2021 import read_communities_2021, read_popula
 from spatial_poverty.ingest.geodata2011 import read_kallikratis_boundaries
 from spatial_poverty.ingest.lctools import read_lctools_2001
 
-__all__ = ["HARMONISE_SOURCES", "Harmonised", "harmonise_run", "harmonise_source_ids"]
+__all__ = ["CONTEXT_SOURCES", "HARMONISE_SOURCES", "Harmonised", "harmonise_run", "harmonise_source_ids"]
 
 logger = logging.getLogger(__name__)
 
 #: The ``sources`` keys the national table needs (all or none).
 HARMONISE_SOURCES = ("census_2011", "urban_2011", "lctools_2001", "boundaries_2011", "communities_2021")
+#: The ``sources`` keys of the regional context (any of them).
+CONTEXT_SOURCES = ("lfs_regions", "income_nuts2", "arope_nuts2")
 
 
 @dataclass
@@ -44,7 +46,7 @@ class Harmonised:
 
 def harmonise_source_ids(sources: Any) -> list[str]:
     """The catalogue ids of the harmonisation inputs configured (empty when the stage is off)."""
-    return [getattr(sources, k) for k in HARMONISE_SOURCES if getattr(sources, k, None)]
+    return [getattr(sources, k) for k in (*HARMONISE_SOURCES, *CONTEXT_SOURCES) if getattr(sources, k, None)]
 
 
 def harmonise_run(
@@ -86,7 +88,8 @@ def harmonise_run(
     )
     configured = [k for k in HARMONISE_SOURCES if getattr(sources, k, None)]
     if not configured:
-        return Harmonised(municipalities=municipalities, quality=q)
+        with_ctx, ctx_layers, ctx_prov = _context(sources, catalogue, raw, municipalities, q)
+        return Harmonised(municipalities=with_ctx, layers=ctx_layers, provenance=ctx_prov, quality=q)
     if len(configured) != len(HARMONISE_SOURCES):
         from spatial_poverty.errors import ConfigError
 
@@ -160,7 +163,7 @@ def harmonise_run(
     out.index.name = "code"
     prov: dict[str, dict[str, str]] = {}
     for col, method in cm.items():
-        src = sources.urban_2011 if "2011" in col and col.startswith(("urban", "mountain")) else sources.census_2011
+        src: str = sources.urban_2011 if col.startswith(("urban", "mountain")) else sources.census_2011
         prov[col] = {"source": src, "attribution": catalogue[src].attribution, "method": method}
     for col, method in lm.items():
         prov[col] = {
@@ -174,11 +177,65 @@ def harmonise_run(
             "attribution": p_src.attribution,
             "method": "ELSTAT's own figure on the 2021 unit (2011 re-aggregated by ELSTAT)",
         }
-    layers: dict[str, pd.DataFrame] = {
-        "code_crosswalk": cw.layer(),
-        "field_provenance": pd.DataFrame(
-            [{"field": k, **v} for k, v in prov.items()], columns=["field", "source", "attribution", "method"]
-        ),
-    }
+    out, _, ctx_prov = _context(sources, catalogue, raw, out, q)
+    prov.update(ctx_prov)
+    published = {"code_crosswalk": cw.layer(), "field_provenance": _provenance_layer(prov)}
     logger.info("harmonised %d fields on %d municipalities; crosswalk %d pairs", len(prov), len(out), len(cw.table))
-    return Harmonised(municipalities=out, layers=layers, provenance=prov, quality=q)
+    return Harmonised(municipalities=out, layers=published, provenance=prov, quality=q)
+
+
+def _provenance_layer(prov: dict[str, dict[str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"field": k, **v} for k, v in prov.items()], columns=["field", "source", "attribution", "method"]
+    )
+
+
+def _context(
+    sources: Any, catalogue: Catalogue, raw: Path, municipalities: gpd.GeoDataFrame, q: QualityReport
+) -> tuple[gpd.GeoDataFrame, dict[str, pd.DataFrame], dict[str, dict[str, str]]]:
+    """Add the regional context fields when any context source is configured."""
+    keys = [k for k in CONTEXT_SOURCES if getattr(sources, k, None)]
+    if not keys:
+        return municipalities, {}, {}
+    from spatial_poverty.harmonise.context import CONTEXT_FIELDS, regional_context
+    from spatial_poverty.ingest.eurostat import read_eurostat_long_csv, read_eurostat_tsv
+    from spatial_poverty.ingest.lfs import read_lfs_status_regions
+
+    def src(key: str) -> Any:
+        return catalogue[getattr(sources, key)]
+
+    lfs = read_lfs_status_regions(raw / src("lfs_regions").path) if sources.lfs_regions else None
+    income = read_eurostat_long_csv(raw / src("income_nuts2").path) if sources.income_nuts2 else None
+    arope = read_eurostat_tsv(raw / src("arope_nuts2").path) if sources.arope_nuts2 else None
+    ctx = regional_context(municipalities["region_el"], lfs=lfs, income=income, arope=arope)
+    for key, frame in (("lfs_regions", lfs), ("income_nuts2", income), ("arope_nuts2", arope)):
+        if frame is not None:
+            missing = int(frame["value"].isna().sum()) if "value" in frame.columns else 0
+            q.add(
+                src(key).path,
+                "regional context table",
+                rows_read=len(frame),
+                suppressed=missing,
+                detail=f"{missing} cell(s) missing (':' in Eurostat files)" if missing else "",
+            )
+    origin = {
+        "nuts2": None,
+        "lfs_unemp_rate": "lfs_regions",
+        "lfs_unemp_year": "lfs_regions",
+        "disp_income_pps": "income_nuts2",
+        "disp_income_year": "income_nuts2",
+        "arope_rate": "arope_nuts2",
+        "arope_year": "arope_nuts2",
+    }
+    prov: dict[str, dict[str, str]] = {}
+    for col in ctx.columns:
+        from_key = origin[col]
+        s = src(from_key) if from_key else catalogue[sources.population]
+        method = CONTEXT_FIELDS[col] + (
+            "; the region's value repeated on each of its municipalities" if from_key else ""
+        )
+        prov[col] = {"source": s.id, "attribution": s.attribution, "method": method}
+    cols = [c for c in municipalities.columns if c != "geometry"]
+    out = gpd.GeoDataFrame(municipalities[cols].join(ctx), geometry=municipalities.geometry, crs=municipalities.crs)
+    out.index.name = "code"
+    return out, {"field_provenance": _provenance_layer(prov)}, prov

@@ -72,6 +72,10 @@ class Sources(_Strict):
     lctools_2001: str | None = None
     boundaries_2011: str | None = None
     communities_2021: str | None = None
+    # Regional context (NUTS 2): any of the three.
+    lfs_regions: str | None = None
+    income_nuts2: str | None = None
+    arope_nuts2: str | None = None
 
 
 class Weights(_Strict):
