@@ -28,6 +28,7 @@ def test_published_folder(south_aegean_run):
         "manifest.json",
         "map.html",
         "quality.csv",
+        "quality.html",
         "run.log",
         "south_aegean.gpkg",
     ]

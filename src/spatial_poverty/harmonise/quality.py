@@ -1,13 +1,14 @@
 """The data-quality report of a run: per source, rows read, matched, unmatched (listed), out of range,
 duplicates, suppressed or empty cells, and the findings of the harmonisation checks.
 
-Written as ``quality.csv`` (UTF-8 with BOM, so that Excel opens the Greek text) in the output folder, and
-logged as a table.
+Written as ``quality.csv`` (UTF-8 with BOM, so that Excel opens the Greek text) and ``quality.html`` in the
+output folder, and logged as a table.
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import logging
 import os
 from dataclasses import asdict, dataclass, field
@@ -59,6 +60,22 @@ class QualityReport:
             w = csv.DictWriter(f, fieldnames=fields)
             w.writeheader()
             w.writerows(self.rows())
+
+    def write_html(self, path: str | os.PathLike[str], *, title: str = "Data quality") -> None:
+        """Write the report as a standalone HTML table (text escaped, UTF-8)."""
+        fields = list(QualityEntry.__dataclass_fields__)
+        head = "".join(f"<th>{html.escape(f)}</th>" for f in fields)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(str(r[f]))}</td>" for f in fields) + "</tr>" for r in self.rows()
+        )
+        Path(path).write_text(
+            f'<!DOCTYPE html><html lang="el"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            "<style>body{font-family:sans-serif}table{border-collapse:collapse;font-size:13px}"
+            "td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}th{background:#eee}</style></head>"
+            f"<body><h1>{html.escape(title)}</h1><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+            "</table></body></html>\n",
+            encoding="utf-8",
+        )
 
     def log_table(self) -> None:
         """Log the report as a fixed-width table (one line per entry)."""

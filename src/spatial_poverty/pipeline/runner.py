@@ -237,6 +237,7 @@ def _run(
         gdf = harmonised.municipalities
         harmonised.quality.log_table()
         harmonised.quality.write_csv(staging / "quality.csv")
+        harmonised.quality.write_html(staging / "quality.html", title=f"{cfg.title}: ποιότητα δεδομένων")
         logger.info(
             "%d municipalities; pop_2011 %d, pop_2021 %d",
             len(gdf),
@@ -317,7 +318,7 @@ def _run(
         "timings_s": timings,
         "outputs": [
             {"path": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size}
-            for p in (gpkg, staging / "map.html", staging / "quality.csv")
+            for p in (gpkg, staging / "map.html", staging / "quality.csv", staging / "quality.html")
         ]
         + [{"path": "run.log", "sha256": None, "bytes": None}],
         "layers": {name: len(f) for name, f in layers.items()},
