@@ -174,3 +174,19 @@ def test_regional_context(layer, greece_run):
     prov = pd.DataFrame(gpd.read_file(greece_run / "greece.gpkg", layer="field_provenance")).set_index("field")
     assert prov.loc["arope_rate", "source"] == "eurostat_ilc_peps11_el_2003_2020"
     assert "Eurostat" in prov.loc["disp_income_pps", "attribution"]
+
+
+def test_crosswalk_ypes_codes_agree_with_the_ministry_list(greece_run, bundle):
+    from spatial_poverty.harmonise.names import normalise_name
+    from spatial_poverty.ingest.ypes import read_ypes_communities
+
+    ypes = read_ypes_communities(bundle / "ypes_kallikratis_2011" / "kallikraths_kwdikologio1_31_5_11.xlsx")
+    assert (len(ypes), ypes["municipality"].nunique(), ypes["municipal_unit"].nunique()) == (6160, 325, 1034)
+    names = ypes.groupby("municipality")["municipality_name"].first()
+    cw = gpd.read_file(greece_run / "greece.gpkg", layer="code_crosswalk").drop_duplicates("elstat_2011")
+    assert set(cw["ypes_2011"]) == set(names.index)
+    same = cw.apply(lambda r: normalise_name(r["name_2011"]) == normalise_name(names[r["ypes_2011"]]), axis=1)
+    # The crosswalk's YPES codes come from boundary overlap; the Ministry's names confirm them. The few
+    # that differ are spelling variants (e.g. 'ΠΕΤΡΟΥΠΟΛΕΩΣ' / 'ΠΕΤΡΟΥΠΟΛΗΣ'), listed here if that changes.
+    assert same.mean() > 0.95, cw.loc[~same, ["elstat_2011", "ypes_2011", "name_2011"]].to_string()
+    assert names[cw.set_index("elstat_2011").loc["1404", "ypes_2011"]] == "ΣΕΡΒΙΩΝ-ΒΕΛΒΕΝΤΟΥ"
