@@ -74,3 +74,30 @@ def test_lfs_wrong_sheet(bundle):
 def test_nuts2_of_unknown_heading():
     with pytest.raises(IngestError, match="no Greek NUTS 2 region"):
         nuts2_of(pd.Series(["ΠΕΡΙΦΕΡΕΙΑ ΑΤΛΑΝΤΙΔΑΣ"]))
+
+
+def test_lfs_quarterly_blocks(bundle):
+    from spatial_poverty.ingest.lfs import read_lfs_quarterly
+
+    q = read_lfs_quarterly(bundle / "elstat_lfs" / "A0101_SJO01_TS_QQ_01_2001_01_2025_2B_F_EN.xlsx")
+    assert len(q) == 24 * 4 * 14 + 14  # 2001Q1-2024Q4 and 2025Q1, country + 13 regions
+    r = q.set_index(["year", "quarter", "nuts2"])
+    # The table's own percentages block (rounded to 0.1): 2001Q1 Greece 11.2, South Aegean 16.2.
+    assert r.loc[(2001, 1, "EL"), "unemployment_rate_pct"] == pytest.approx(11.2, abs=0.05)
+    assert r.loc[(2001, 1, "EL42"), "unemployment_rate_pct"] == pytest.approx(16.2, abs=0.05)
+    assert set(q["nuts2"]) == {
+        "EL",
+        "EL30",
+        "EL41",
+        "EL42",
+        "EL43",
+        "EL51",
+        "EL52",
+        "EL53",
+        "EL54",
+        "EL61",
+        "EL62",
+        "EL63",
+        "EL64",
+        "EL65",
+    }

@@ -17,7 +17,7 @@ import pandas as pd
 from spatial_poverty.errors import IngestError
 from spatial_poverty.ingest.excel import read_sheet
 
-__all__ = ["LFS_REGIONS", "read_lfs_status_regions"]
+__all__ = ["LFS_QUARTERLY_REGIONS", "LFS_REGIONS", "read_lfs_quarterly", "read_lfs_status_regions"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,3 +96,101 @@ def read_lfs_status_regions(path: str | os.PathLike[str], *, sheet: str = "STATU
         raise IngestError(f"{source}: year {latest} lacks regions {sorted(set(LFS_REGIONS.values()) - have)}")
     logger.info("%s: %d rows, years %d-%d", source, len(out), out["year"].min(), latest)
     return out.assign(unemployment_rate_pct=np.round(out["unemployment_rate_pct"], 10))
+
+
+#: Region names of the quarterly table (before the parenthesis) -> NUTS 2 code.
+LFS_QUARTERLY_REGIONS = {
+    "GREECE, TOTAL": "EL",
+    "Anatoliki Makedonia Thraki": "EL51",
+    "Kentriki Makedonia": "EL52",
+    "Dytiki Makedonia": "EL53",
+    "Ipeiros": "EL54",
+    "Thessalia": "EL61",
+    "Ionioi Nisoi": "EL62",
+    "Dytiki Ellas": "EL63",
+    "Sterea Ellas": "EL64",
+    "Peloponnissos": "EL65",
+    "Attiki": "EL30",
+    "Voreio Aigaio": "EL41",
+    "Notio Aigaio": "EL42",
+    "Kriti": "EL43",
+}
+_MEASURES = ("population", "labour_force", "employed", "unemployed", "inactive")
+_MEASURE_HEADERS = ("Population", "Labour Force", "Employed", "Unemployed", "Inactives")
+_QUARTERS = {"1st quarter": 1, "2nd quarter": 2, "3rd quarter": 3, "4th quarter": 4}
+
+
+def read_lfs_quarterly(path: str | os.PathLike[str], *, sheet: str | int = 0) -> pd.DataFrame:
+    """Read the quarterly LFS table by NUTS II (stacked yearly blocks of absolute numbers, in thousands).
+
+    Each year is a block: a row ``NUTS II | year | 'Nth quarter' | ...`` (five columns per quarter), a row of
+    measures (Population, Labour Force, Employed, Unemployed, Inactives), then the country and 13 regions.
+    Quarters not yet published are empty and skipped. The percentages blocks are not read: the unemployment
+    rate is recomputed as unemployed / labour force.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year``, ``quarter``, ``region``, ``nuts2`` ('EL' for the country), the five measures (thousands) and
+        ``unemployment_rate_pct``.
+
+    Raises
+    ------
+    IngestError
+        If a block's measure header differs, a region name is unknown, a value is not a number, the labour force
+        does not equal employed + unemployed (to 0.15 thousand: the table rounds to 0.1), or a row repeats.
+    """
+    path = Path(path)
+    cells = read_sheet(path, sheet)
+    source = f"{path}, sheet {sheet!r}"
+    records = []
+    problems: list[str] = []
+    i = 0
+    n = len(cells)
+    while i < n:
+        row = cells.iloc[i]
+        if str(row[0]).strip() == "NUTS II" and isinstance(row[1], int | float) and not pd.isna(row[1]):
+            quarters = []
+            for j in range(1, cells.shape[1], 5):
+                year, label = row[j], str(row[j + 1]).strip() if j + 1 < cells.shape[1] else ""
+                if isinstance(year, int | float) and not pd.isna(year) and label in _QUARTERS:
+                    quarters.append((j, int(year), _QUARTERS[label]))
+            measures = [str(v).strip() for v in cells.iloc[i + 1]]
+            for j, _, _ in quarters:
+                if tuple(measures[j : j + 5]) != _MEASURE_HEADERS:
+                    raise IngestError(
+                        f"{source}, row {i + 2}, columns {j + 1}-{j + 5}: expected {_MEASURE_HEADERS}; "
+                        f"found {measures[j : j + 5]}"
+                    )
+            k = i + 2
+            # The block runs while rows have a name and a value (the percentages heading has neither).
+            while k < n and isinstance(cells.iat[k, 0], str) and not pd.isna(cells.iat[k, 1]):
+                name = cells.iat[k, 0].split("(")[0].strip()
+                if name not in LFS_QUARTERLY_REGIONS:
+                    raise IngestError(f"{source}, row {k + 1}, column 1: unknown region {cells.iat[k, 0]!r}")
+                for j, year, q in quarters:
+                    vals = [cells.iat[k, j + m] for m in range(5)]
+                    if all(v is None or (isinstance(v, float) and pd.isna(v)) for v in vals):
+                        continue
+                    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals):
+                        problems.append(f"row {k + 1}, columns {j + 1}-{j + 5}: {vals}")
+                        continue
+                    pop, lf, emp, une, ina = (float(v) for v in vals)
+                    if abs(lf - emp - une) > 0.15:
+                        problems.append(f"row {k + 1} ({name} {year}Q{q}): labour force {lf} != {emp} + {une}")
+                    records.append((year, q, name, LFS_QUARTERLY_REGIONS[name], pop, lf, emp, une, ina))
+                k += 1
+            i = k
+        else:
+            i += 1
+    if problems:
+        raise IngestError(f"{source}: {len(problems)} problem(s): " + "; ".join(problems[:20]))
+    if not records:
+        raise IngestError(f"{source}: no yearly block ('NUTS II', year, quarter headers) found")
+    out = pd.DataFrame(records, columns=["year", "quarter", "region", "nuts2", *_MEASURES])
+    dup = out.duplicated(subset=["year", "quarter", "nuts2"], keep=False)
+    if dup.any():
+        raise IngestError(f"{source}: rows repeat: {out.loc[dup, ['year', 'quarter', 'region']].values[:5].tolist()}")
+    out["unemployment_rate_pct"] = 100 * out["unemployed"] / out["labour_force"]
+    logger.info("%s: %d region-quarters, %d-%d", source, len(out), out["year"].min(), out["year"].max())
+    return out
