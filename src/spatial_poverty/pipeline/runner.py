@@ -106,7 +106,9 @@ def plan(cfg: PipelineConfig) -> list[str]:
         else "all of Greece"
     )
     return [
-        f"verify inputs {cfg.sources.boundaries}, {cfg.sources.population} in {cfg.resolve(cfg.paths.raw)}",
+        "verify inputs "
+        + ", ".join([cfg.sources.boundaries, cfg.sources.population, *harmonise_source_ids(cfg.sources)])
+        + f" in {cfg.resolve(cfg.paths.raw)}",
         f"select municipalities of {area}",
         f"compute indicators {', '.join(cfg.indicators)}",
         f"{cfg.weights.contiguity} contiguity, island policy {cfg.weights.island_policy} (k={cfg.weights.k})",
@@ -114,7 +116,8 @@ def plan(cfg: PipelineConfig) -> list[str]:
         f"{cfg.statistics.permutations} permutations, seed {cfg.seed}, alpha {cfg.statistics.alpha}",
         f"publish {out}/{cfg.name}.gpkg (layers municipalities, "
         + ", ".join(f"lisa_{v}" for v in cfg.statistics.variables)
-        + f"), {out}/map.html, {out}/manifest.json, {out}/run.log",
+        + (", code_crosswalk, field_provenance" if cfg.sources.census_2011 else "")
+        + f"), {out}/map.html, {out}/quality.csv, {out}/quality.html, {out}/manifest.json, {out}/run.log",
     ]
 
 
