@@ -203,6 +203,13 @@ def test_census_fractional_number(census_cells):
         census_table(cells, source="raw_census.xls (test copy)")
 
 
+def test_census_negative_population(census_cells):
+    cells = census_cells.copy()
+    cells.iat[9, 9] = -5  # 1991
+    with pytest.raises(IngestError, match=r"column 'pop_1991': negative population in rows \[10\]"):
+        census_table(cells, source="test copy")
+
+
 def test_census_duplicated_code(census_cells):
     cells = census_cells.copy()
     cells.iat[10, 3] = "0101010101"  # a level-6 row given a settlement's code: wrong length for its level

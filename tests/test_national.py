@@ -190,3 +190,12 @@ def test_crosswalk_ypes_codes_agree_with_the_ministry_list(greece_run, bundle):
     # that differ are spelling variants (e.g. 'ΠΕΤΡΟΥΠΟΛΕΩΣ' / 'ΠΕΤΡΟΥΠΟΛΗΣ'), listed here if that changes.
     assert same.mean() > 0.95, cw.loc[~same, ["elstat_2011", "ypes_2011", "name_2011"]].to_string()
     assert names[cw.set_index("elstat_2011").loc["1404", "ypes_2011"]] == "ΣΕΡΒΙΩΝ-ΒΕΛΒΕΝΤΟΥ"
+
+
+def test_raw_inputs_unchanged_by_the_run(greece_run, national_raw):
+    from spatial_poverty.ingest import load_catalogue, verify
+
+    # The run read these files; their checksums are still the catalogue's, and they are still read-only.
+    checksums = verify(load_catalogue(CATALOGUE), national_raw, NATIONAL_IDS)
+    assert len(checksums) == len(NATIONAL_IDS)
+    assert not any(p.stat().st_mode & 0o222 for p in national_raw.rglob("*") if p.is_file())

@@ -112,6 +112,10 @@ def census_table(cells: pd.DataFrame, *, source: str) -> pd.DataFrame:
             body[name], kind="int", source=source, column=f"Μόνιμος {year}", rows=rows, allow_missing=True
         )
         out[name] = pd.array(vals, dtype="Int64") if vals.dtype == float else vals
+    for name in ("pop_2011", "pop_2001", "pop_1991"):
+        negative = out.loc[out[name] < 0, "row"].tolist()
+        if negative:
+            raise IngestError(f"{source}, column {name!r}: negative population in rows {negative[:20]}")
     missing = out.loc[out["pop_2011"].isna(), "row"].tolist()
     if missing:
         raise IngestError(f"{source}, column 'Μόνιμος 2011': empty cell in rows {missing[:20]}")
