@@ -27,6 +27,8 @@ def test_published_folder(south_aegean_run):
     assert sorted(p.name for p in south_aegean_run.iterdir()) == [
         "manifest.json",
         "map.html",
+        "quality.csv",
+        "quality.html",
         "run.log",
         "south_aegean.gpkg",
     ]
@@ -125,7 +127,13 @@ def test_manifest(south_aegean_run):
     assert man["weights"]["n_components"] == 1
     assert set(man["timings_s"]) >= {"ingest", "weights", "statistics", "geopackage", "map"}
     assert {"numpy", "libpysal", "esda", "gdal"} <= set(man["versions"])
-    assert {o["path"] for o in man["outputs"]} == {"south_aegean.gpkg", "map.html", "run.log"}
+    assert {o["path"] for o in man["outputs"]} == {
+        "south_aegean.gpkg",
+        "map.html",
+        "quality.csv",
+        "quality.html",
+        "run.log",
+    }
     assert man["excluded"][0]["code"] == "9901"
     log = (south_aegean_run / "run.log").read_text(encoding="utf-8")
     assert "left out 9901" in log

@@ -126,7 +126,10 @@ def run(
         cfg = load_config(pipeline)
         if dry_run:
             catalogue = load_catalogue(cfg.resolve(cfg.paths.catalogue))
-            verify(catalogue, cfg.resolve(cfg.paths.raw), [cfg.sources.boundaries, cfg.sources.population])
+            from spatial_poverty.harmonise.pipeline import harmonise_source_ids
+
+            ids = [cfg.sources.boundaries, cfg.sources.population, *harmonise_source_ids(cfg.sources)]
+            verify(catalogue, cfg.resolve(cfg.paths.raw), ids)
             out.print(
                 f"pipeline {cfg.name!r} is valid and its inputs are present and verified; a run would:",
                 highlight=False,

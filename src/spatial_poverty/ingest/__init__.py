@@ -1,13 +1,24 @@
 """Ingestion: the data catalogue and ``data sync``, strict number parsing, readers of the sources."""
 
 from spatial_poverty.ingest.catalogue import Catalogue, Source, load_catalogue, sync, verify
-from spatial_poverty.ingest.elstat2021 import read_municipal_boundaries, read_population
+from spatial_poverty.ingest.elstat2011 import read_census_2011, read_urban_2011
+from spatial_poverty.ingest.elstat2021 import read_communities_2021, read_municipal_boundaries, read_population
+from spatial_poverty.ingest.eurostat import read_eurostat_long_csv, read_eurostat_tsv
+from spatial_poverty.ingest.geodata2011 import read_kallikratis_boundaries
+from spatial_poverty.ingest.lctools import read_lctools_2001
+from spatial_poverty.ingest.lfs import read_lfs_quarterly, read_lfs_status_regions
 from spatial_poverty.ingest.municipalities import join_boundaries_population, select_area
 from spatial_poverty.ingest.numbers import parse_column, parse_decimal_el, parse_int_el
 from spatial_poverty.ingest.regions import REGIONS, region
+from spatial_poverty.ingest.services import read_marnet, read_osm_points
+from spatial_poverty.ingest.user_formats import BENEFITS, REGISTERED_UNEMPLOYED, SERVICES, read_user_table
+from spatial_poverty.ingest.ypes import read_ypes_communities
 
 __all__ = [
+    "BENEFITS",
     "REGIONS",
+    "REGISTERED_UNEMPLOYED",
+    "SERVICES",
     "Catalogue",
     "Source",
     "join_boundaries_population",
@@ -15,8 +26,21 @@ __all__ = [
     "parse_column",
     "parse_decimal_el",
     "parse_int_el",
+    "read_census_2011",
+    "read_communities_2021",
+    "read_eurostat_long_csv",
+    "read_eurostat_tsv",
+    "read_kallikratis_boundaries",
+    "read_lctools_2001",
+    "read_lfs_quarterly",
+    "read_lfs_status_regions",
+    "read_marnet",
     "read_municipal_boundaries",
+    "read_osm_points",
     "read_population",
+    "read_urban_2011",
+    "read_user_table",
+    "read_ypes_communities",
     "region",
     "select_area",
     "sync",

@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
@@ -24,6 +25,7 @@ from spatial_poverty.ingest.numbers import parse_column
 
 __all__ = [
     "MUNICIPALITY_CODE",
+    "read_communities_2021",
     "read_municipal_boundaries",
     "read_population",
 ]
@@ -72,6 +74,12 @@ def read_municipal_boundaries(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         appears twice, or a geometry is empty or invalid.
     """
     path = Path(path)
+    if path.stat().st_size == 0:
+        raise IngestError(f"{path}: the file is empty; expected a zipped shapefile")
+    try:
+        zipfile.ZipFile(path).close()
+    except zipfile.BadZipFile as exc:
+        raise IngestError(f"{path}: not a readable zip file, truncated or corrupt ({exc})") from exc
     with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory(prefix="sp-shp-") as tmp:
         members = {}
         for info in zf.infolist():
@@ -87,8 +95,11 @@ def read_municipal_boundaries(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
                 f"expected the ELSTAT shapefile {_SHAPEFILE_STEM} with parts {', '.join(_SHAPEFILE_PARTS)}"
             )
         logger.debug("reading %s from %s", members[".shp"][1], path)
-        for ext, (info, _) in members.items():
-            Path(tmp, _SHAPEFILE_STEM + ext).write_bytes(zf.read(info))
+        for ext, (info, name) in members.items():
+            try:
+                Path(tmp, _SHAPEFILE_STEM + ext).write_bytes(zf.read(info))
+            except (zipfile.BadZipFile, EOFError, OSError) as exc:  # CRC error, truncated member
+                raise IngestError(f"{path}: member {name} cannot be read, the zip is corrupt ({exc})") from exc
         cpg = Path(tmp, _SHAPEFILE_STEM + ".cpg").read_text(encoding="ascii").strip()
         if cpg.upper() not in ("UTF-8", "UTF8"):
             raise IngestError(f"{path}: {_SHAPEFILE_STEM}.cpg says {cpg!r}; expected UTF-8")
@@ -209,3 +220,85 @@ def read_population(path: str | os.PathLike[str]) -> pd.DataFrame:
                     f"{path}: municipalities' {col!r} sum to {int(pop[year].sum())}, the country row says {total}"
                 )
     return pop.sort_index()
+
+
+# koindata.json keys.
+_K_CODE = "Γ.Κ. 2021"
+_K_NAME = "ΠΕΡΙΓΡΑΦΗ"
+_K_POP = "ΜΟΝΙΜΟΣ ΠΛΗΘΥΣΜΟΣ"
+
+
+def read_communities_2021(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read ELSTAT's 2021 resident population by municipality, municipal unit and community (``koindata.json``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``code`` (ELSTAT 2021: 4 digits municipality, 6 municipal unit, 8 community), with
+        ``level`` ('municipality', 'municipal_unit', 'community'), ``municipality`` (first 4 digits), ``name``
+        and ``pop_2021``. Aggregate rows without a code (country, regions) and regional units are dropped after
+        the country total is checked against the municipalities.
+
+    Raises
+    ------
+    IngestError
+        If the file is not UTF-8 JSON, a key is missing, a population is not an integer in the Greek form, a
+        code is malformed or appears twice, or the parts do not add up to their municipality.
+    """
+    path = Path(path)
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IngestError(f"{path}: not UTF-8 JSON: {exc}") from exc
+    if not isinstance(records, list) or not records:
+        raise IngestError(f"{path}: expected a JSON array of records; found {type(records).__name__}")
+    keys = (_K_CODE, _K_NAME, _K_POP)
+    for i, rec in enumerate(records):
+        missing = [k for k in keys if k not in rec]
+        if missing:
+            raise IngestError(f"{path}, record {i}: keys {missing} are missing; the record has {list(rec)}")
+    table = pd.DataFrame.from_records(records, columns=list(keys))
+    pop = parse_column(table[_K_POP], kind="int", source=str(path), column=_K_POP, rows=table.index, allow_missing=True)
+    codes = table[_K_CODE].astype(str).str.strip()
+    empty = [f"record {i} ({codes[i]} {table[_K_NAME][i]})" for i in np.flatnonzero(np.isnan(pop))]
+    if empty:
+        # ELSTAT leaves a cell empty (not 0) for some communities: kept as missing, counted as 0 in sums, reported.
+        logger.warning("%s: %d empty population cell(s), taken as missing: %s", path, len(empty), "; ".join(empty))
+    bad = [f"record {i}: {c!r}" for i, c in codes.items() if c and not re.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{8}", c)]
+    if bad:
+        raise IngestError(f"{path}, key {_K_CODE!r}: expected a 2, 4, 6 or 8-digit code; found {bad[:20]}")
+    levels = {4: "municipality", 6: "municipal_unit", 8: "community"}
+    out = pd.DataFrame(
+        {
+            "code": codes.to_numpy(),
+            "level": [levels.get(len(c), "") for c in codes],
+            "municipality": codes.str[:4].to_numpy(),
+            "name": table[_K_NAME].astype(str).str.strip().to_numpy(),
+            "pop_2021": pd.array(pop, dtype="Int64") if pop.dtype == float else pop,
+        }
+    )
+    out.attrs["empty_cells"] = empty
+    country = out[(out["code"] == "") & (out["name"] == "ΣΥΝΟΛΟ ΧΩΡΑΣ")]
+    out = out[out["level"] != ""]
+    dup = out["code"][out["code"].duplicated(keep=False)]
+    if len(dup):
+        raise IngestError(f"{path}, key {_K_CODE!r}: codes appear more than once: {sorted(set(dup))[:20]}")
+    out = out.set_index("code")
+    munis = out[out["level"] == "municipality"]
+    if len(country) == 1 and int(munis["pop_2021"].sum()) != int(country["pop_2021"].iloc[0]):
+        raise IngestError(
+            f"{path}: municipalities sum to {int(munis['pop_2021'].sum())}, "
+            f"the country row says {int(country['pop_2021'].iloc[0])}"
+        )
+    comm = out[out["level"] == "community"].groupby("municipality")["pop_2021"].sum()
+    off = [
+        (c, int(munis.loc[c, "pop_2021"]), int(comm.get(c, 0)))
+        for c in munis.index
+        if comm.get(c, 0) != munis.loc[c, "pop_2021"]
+    ]
+    if off:
+        raise IngestError(
+            f"{path}: communities do not add up to their municipality (code, municipality, sum): {off[:10]}"
+        )
+    logger.info("%s: %d municipalities, %d communities", path, len(munis), int((out["level"] == "community").sum()))
+    return out

@@ -14,7 +14,7 @@ import pandas as pd
 
 from spatial_poverty.errors import IngestError
 
-__all__ = ["parse_column", "parse_decimal_el", "parse_int_el"]
+__all__ = ["parse_cells", "parse_column", "parse_decimal_el", "parse_int_el"]
 
 # Digits with optional '.' thousands groups, all of exactly three digits: "7", "1.811", "10.816.286".
 _INT_EL = re.compile(r"^-?(?:\d{1,3}(?:\.\d{3})+|\d+)$")
@@ -132,6 +132,69 @@ def parse_column(
         )
         shown = "; ".join(bad[:20]) + (f"; and {len(bad) - 20} more" if len(bad) > 20 else "")
         raise IngestError(f"{source}, column {column!r}: {len(bad)} cell(s) are not {expected}: {shown}")
+    arr = np.asarray(out, dtype=float)
+    if kind == "int" and not np.isnan(arr).any():
+        return arr.astype(np.int64)
+    return arr
+
+
+def parse_cells(
+    values: Sequence[object] | pd.Series,
+    *,
+    kind: str,
+    source: str,
+    column: str,
+    rows: Iterable[object] | None = None,
+    allow_missing: bool = False,
+) -> np.ndarray:
+    """Parse typed cells (from a workbook) strictly: numbers as they are, text in the Greek form only.
+
+    A workbook cell is a number (int or float), empty (NaN/None) or text. Numbers are taken as they are (an
+    integer column refuses a float with a fractional part); text is parsed with :func:`parse_int_el` or
+    :func:`parse_decimal_el`, so a stray ``"18.1"`` in an integer column is refused, not read as 181.
+
+    Raises
+    ------
+    IngestError
+        Listing up to 20 bad cells with their row, the value found and the form expected.
+    """
+    if kind not in ("int", "decimal"):
+        raise ValueError(f"kind needs to be 'int' or 'decimal'; {kind!r} was given instead")
+    labels = list(rows) if rows is not None else list(range(len(values)))
+    out: list[float] = []
+    bad: list[str] = []
+    for label, value in zip(labels, list(values), strict=True):
+        if (
+            value is None
+            or (isinstance(value, float) and np.isnan(value))
+            or (isinstance(value, str) and value.strip() == "")
+        ):
+            if allow_missing:
+                out.append(np.nan)
+            else:
+                bad.append(f"row {label}: empty cell")
+            continue
+        if isinstance(value, bool):
+            bad.append(f"row {label}: {value!r}")
+        elif isinstance(value, int | np.integer):
+            out.append(float(value))
+        elif isinstance(value, float | np.floating):
+            if kind == "int" and not float(value).is_integer():
+                bad.append(f"row {label}: {value!r} (not a whole number)")
+            else:
+                out.append(float(value))
+        else:
+            try:
+                out.append(float(parse_int_el(str(value)) if kind == "int" else parse_decimal_el(str(value))))
+            except ValueError:
+                bad.append(f"row {label}: {value!r}")
+    if bad:
+        expected = "a whole number" if kind == "int" else "a number"
+        shown = "; ".join(bad[:20]) + (f"; and {len(bad) - 20} more" if len(bad) > 20 else "")
+        raise IngestError(
+            f"{source}, column {column!r}: {len(bad)} cell(s) are not {expected} "
+            f"(text must be in the Greek form, e.g. '10.816.286' or '48,9'): {shown}"
+        )
     arr = np.asarray(out, dtype=float)
     if kind == "int" and not np.isnan(arr).any():
         return arr.astype(np.int64)

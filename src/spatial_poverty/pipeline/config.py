@@ -68,6 +68,16 @@ class Sources(_Strict):
 
     boundaries: str = "elstat_2021_municipalities"
     population: str = "elstat_2021_population"
+    # The national table (issue 3): all five or none; see spatial_poverty.harmonise.pipeline.
+    census_2011: str | None = None
+    urban_2011: str | None = None
+    lctools_2001: str | None = None
+    boundaries_2011: str | None = None
+    communities_2021: str | None = None
+    # Regional context (NUTS 2): any of the three.
+    lfs_regions: str | None = None
+    income_nuts2: str | None = None
+    arope_nuts2: str | None = None
 
 
 class Weights(_Strict):

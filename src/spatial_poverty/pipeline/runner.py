@@ -29,6 +29,7 @@ from spatial_poverty.export import (
     validate_geopackage,
     write_layers,
 )
+from spatial_poverty.harmonise.pipeline import harmonise_run, harmonise_source_ids
 from spatial_poverty.indicators import area_km2, population_change_pct, population_density
 from spatial_poverty.indices import IndexStage, run_index
 from spatial_poverty.ingest import (
@@ -116,7 +117,9 @@ def plan(cfg: PipelineConfig) -> list[str]:
         else "all of Greece"
     )
     return [
-        f"verify inputs {cfg.sources.boundaries}, {cfg.sources.population} in {cfg.resolve(cfg.paths.raw)}",
+        "verify inputs "
+        + ", ".join([cfg.sources.boundaries, cfg.sources.population, *harmonise_source_ids(cfg.sources)])
+        + f" in {cfg.resolve(cfg.paths.raw)}",
         f"select municipalities of {area}",
         f"compute indicators {', '.join(cfg.indicators)}",
         f"{cfg.weights.kind or cfg.weights.contiguity} weights, island policy {cfg.weights.island_policy} "
@@ -127,7 +130,8 @@ def plan(cfg: PipelineConfig) -> list[str]:
         *([f"index {cfg.index.name} ({cfg.index.uncertainty.runs} Monte Carlo runs)"] if cfg.index else []),
         f"publish {out}/{cfg.name}.gpkg (layers municipalities, "
         + ", ".join(_local_layers(cfg))
-        + f"), {out}/map.html, {out}/manifest.json, {out}/run.log",
+        + (", code_crosswalk, field_provenance" if cfg.sources.census_2011 else "")
+        + f"), {out}/map.html, {out}/quality.csv, {out}/quality.html, {out}/manifest.json, {out}/run.log",
     ]
 
 
@@ -259,13 +263,18 @@ def _run(
     raw = cfg.resolve(cfg.paths.raw)
     with _stage("verify inputs", timings, progress):
         catalogue = load_catalogue(catalogue_path)
-        ids = [cfg.sources.boundaries, cfg.sources.population]
+        ids = [cfg.sources.boundaries, cfg.sources.population, *harmonise_source_ids(cfg.sources)]
         checksums = verify(catalogue, raw, ids)
     with _stage("ingest", timings, progress):
         b_src, p_src = catalogue[cfg.sources.boundaries], catalogue[cfg.sources.population]
         boundaries = read_municipal_boundaries(raw / b_src.path)
         population = read_population(raw / p_src.path)
         gdf = municipality_layer(cfg, boundaries, population, boundaries_name=b_src.path, population_name=p_src.path)
+        harmonised = harmonise_run(cfg.sources, catalogue, raw, gdf, boundaries, population)
+        gdf = harmonised.municipalities
+        harmonised.quality.log_table()
+        harmonised.quality.write_csv(staging / "quality.csv")
+        harmonised.quality.write_html(staging / "quality.html", title=f"{cfg.title}: ποιότητα δεδομένων")
         logger.info(
             "%d municipalities; pop_2011 %d, pop_2021 %d",
             len(gdf),
@@ -313,7 +322,7 @@ def _run(
         with _stage("index", timings, progress):
             index_stage = run_index(cfg.index, gdf, staging, seed=cfg.seed, source="the municipalities layer")
     gpkg = staging / f"{cfg.name}.gpkg"
-    layers: dict[str, pd.DataFrame] = {"municipalities": gdf}
+    layers: dict[str, pd.DataFrame] = {"municipalities": gdf, **harmonised.layers}
     if index_stage is not None:
         layers[index_stage.name] = index_stage.layer
     for name, var in _local_layers(cfg).items():
@@ -346,6 +355,7 @@ def _run(
         "config_sha256": cfg.config_sha256,
         "config": cfg.model_dump(mode="json"),
         "seed": cfg.seed,
+        "harmonisation": harmonised.manifest(),
         "inputs": [
             {
                 "id": s.id,
@@ -355,7 +365,7 @@ def _run(
                 "licence": s.licence,
                 "attribution": s.attribution,
             }
-            for s in (b_src, p_src)
+            for s in (b_src, p_src, *(catalogue[i] for i in harmonise_source_ids(cfg.sources)))
         ],
         "excluded": [{"code": c, "reason": r} for c, r in NOT_MUNICIPALITIES.items()],
         "counts": {
@@ -370,7 +380,13 @@ def _run(
         "timings_s": timings,
         "outputs": [
             {"path": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size}
-            for p in (gpkg, staging / "map.html", *(index_stage.files if index_stage else []))
+            for p in (
+                gpkg,
+                staging / "map.html",
+                staging / "quality.csv",
+                staging / "quality.html",
+                *(index_stage.files if index_stage else []),
+            )
         ]
         + [{"path": "run.log", "sha256": None, "bytes": None}],
         "layers": {name: len(f) for name, f in layers.items()},
