@@ -24,11 +24,13 @@ from spatial_poverty import __version__
 from spatial_poverty.export import (
     check_target,
     discard_staging,
+    gpkg_timestamp,
     make_staging,
     publish,
-    validate_geopackage,
-    write_layers,
+    recover,
+    run_lock,
 )
+from spatial_poverty.export.delivery import Delivery, SourceRef, build_geopackage
 from spatial_poverty.indicators import area_km2, population_change_pct, population_density
 from spatial_poverty.ingest import (
     join_boundaries_population,
@@ -191,23 +193,27 @@ def run_pipeline(cfg: PipelineConfig, *, force: bool = False, progress: Progress
     ------
     OutputExistsError, DataSourceError, IngestError, StatisticsError, ExportError
         Nothing is published on failure and the previous output stays as it was.
+    RunLockedError
+        Another run is producing the same output folder; nothing is done.
     """
     target = cfg.output_dir
-    check_target(target, force=force)
-    run_id = uuid.uuid4().hex
-    started = dt.datetime.now(dt.UTC)
-    timings: dict[str, float] = {}
-    staging = make_staging(target)
-    try:
-        with _run_log(staging / "run.log"):
-            logger.info("run %s of pipeline %s (%s), seed %d", run_id, cfg.name, cfg.config_file, cfg.seed)
-            result = _run(cfg, staging, timings, progress, run_id=run_id, started=started)
-        if progress:
-            progress("publish")
-        publish(staging, target, force=force)
-    except BaseException:
-        discard_staging(staging)
-        raise
+    with run_lock(target, pipeline=cfg.name):  # a second run of the same output is refused (RunLockedError)
+        recover(target)
+        check_target(target, force=force)
+        run_id = uuid.uuid4().hex
+        started = dt.datetime.now(dt.UTC)
+        timings: dict[str, float] = {}
+        staging = make_staging(target)
+        try:
+            with _run_log(staging / "run.log"):
+                logger.info("run %s of pipeline %s (%s), seed %d", run_id, cfg.name, cfg.config_file, cfg.seed)
+                result = _run(cfg, staging, timings, progress, run_id=run_id, started=started)
+            if progress:
+                progress("publish")
+            publish(staging, target, force=force)
+        except BaseException:
+            discard_staging(staging)
+            raise
     result.output_dir = target
     return result
 
@@ -264,9 +270,48 @@ def _run(
             geometry=gdf.geometry,
             crs=gdf.crs,
         )
+    inputs = [
+        {
+            "id": s.id,
+            "path": s.path,
+            "sha256": checksums[s.id],
+            "publisher": s.publisher,
+            "licence": s.licence,
+            "attribution": s.attribution,
+        }
+        for s in (b_src, p_src)
+    ]
+    counts = {
+        "municipalities": len(gdf),
+        "pop_2011": int(gdf["pop_2011"].sum()),
+        "pop_2021": int(gdf["pop_2021"].sum()),
+    }
+    # The reproducible record of the run (no id, no clock): stored inside the GeoPackage.
+    record = {
+        "pipeline": cfg.name,
+        "config_sha256": cfg.config_sha256,
+        "config": cfg.model_dump(mode="json"),
+        "seed": cfg.seed,
+        "inputs": inputs,
+        "counts": counts,
+        "weights": report.to_dict(),
+        "statistics": stats_out,
+        "versions": _versions(),
+    }
+    delivery = Delivery(
+        name=cfg.name,
+        title=cfg.title,
+        title_en=cfg.title_en,
+        timestamp=gpkg_timestamp(cfg.export.release_date),
+        crs=cfg.export.crs,
+        sources=[
+            SourceRef(s.id, s.title, s.publisher, s.licence, s.attribution, s.landing_page, checksums[s.id])
+            for s in (b_src, p_src)
+        ],
+        record=record,
+    )
     with _stage("geopackage", timings, progress):
-        write_layers(gpkg, layers)
-        validate_geopackage(gpkg, {name: len(f) for name, f in layers.items()})
+        build_geopackage(gpkg, layers, delivery)
     with _stage("map", timings, progress):
         title = cfg.title
         m = interactive_map(
@@ -288,26 +333,12 @@ def _run(
         "config_sha256": cfg.config_sha256,
         "config": cfg.model_dump(mode="json"),
         "seed": cfg.seed,
-        "inputs": [
-            {
-                "id": s.id,
-                "path": s.path,
-                "sha256": checksums[s.id],
-                "publisher": s.publisher,
-                "licence": s.licence,
-                "attribution": s.attribution,
-            }
-            for s in (b_src, p_src)
-        ],
+        "inputs": inputs,
         "excluded": [{"code": c, "reason": r} for c, r in NOT_MUNICIPALITIES.items()],
-        "counts": {
-            "municipalities": len(gdf),
-            "pop_2011": int(gdf["pop_2011"].sum()),
-            "pop_2021": int(gdf["pop_2021"].sum()),
-        },
+        "counts": counts,
         "weights": report.to_dict(),
         "statistics": stats_out,
-        "versions": _versions(),
+        "versions": record["versions"],
         "timings_s": timings,
         "outputs": [
             {"path": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in (gpkg, staging / "map.html")
