@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial_poverty.export.geopackage import finalize_geopackage, gpkg_timestamp, validate_geopackage, write_layers
+from spatial_poverty.export.schema import check_layer, layer_fields
 
 __all__ = ["Delivery", "SourceRef", "build_geopackage"]
 
@@ -66,6 +68,50 @@ class Delivery:
     record: Mapping[str, Any] = field(default_factory=dict)
 
 
+def _ensure_extension(
+    con: sqlite3.Connection,
+    table: str | None,
+    column: str | None,
+    name: str,
+    definition: str,
+    scope: str = "read-write",
+) -> None:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, "
+        "definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, "
+        "extension_name))"
+    )
+    con.execute(
+        "INSERT OR IGNORE INTO gpkg_extensions VALUES (?, ?, ?, ?, ?)", (table, column, name, definition, scope)
+    )
+
+
+def write_data_columns(con: sqlite3.Connection, layers: Mapping[str, pd.DataFrame]) -> None:
+    """Write the Greek alias (``title``) and English alias, description and unit (``description``) of every field
+    into ``gpkg_data_columns`` (the GeoPackage schema extension), where GDAL and QGIS read them."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, "
+        "name TEXT, title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT, "
+        "CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name), CONSTRAINT gdc_tn UNIQUE (table_name, name))"
+    )
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (constraint_name TEXT NOT NULL, "
+        "constraint_type TEXT NOT NULL, value TEXT, min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC, "
+        "max_is_inclusive BOOLEAN, description TEXT, CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, "
+        "value))"
+    )
+    for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+        _ensure_extension(con, table, None, "gpkg_schema", "http://www.geopackage.org/spec121/#extension_schema")
+    for layer, frame in layers.items():
+        for f in layer_fields(layer, list(frame.columns)):
+            unit = f" [{f.unit}]" if f.unit else ""
+            con.execute(
+                "INSERT INTO gpkg_data_columns (table_name, column_name, name, title, description) VALUES (?, ?, ?, "
+                "?, ?)",
+                (layer, f.name, f.alias_en, f.alias_el, f"{f.alias_en}{unit}: {f.description}"),
+            )
+
+
 def build_geopackage(
     path: str | os.PathLike[str],
     layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
@@ -81,10 +127,18 @@ def build_geopackage(
     path = Path(path)
     out: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
     for name, frame in layers.items():
+        if frame.index.name:
+            frame = frame.reset_index()
         if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None and frame.crs != delivery.crs:
             frame = frame.to_crs(delivery.crs)
-        out[name] = frame
+        out[name] = check_layer(name, frame, crs=delivery.crs)
     write_layers(path, out, timestamp=delivery.timestamp)
+    con = sqlite3.connect(path)
+    try:
+        with con:
+            write_data_columns(con, out)
+    finally:
+        con.close()
     finalize_geopackage(path)
     validate_geopackage(path, {name: len(f) for name, f in out.items()})
     logger.info("GeoPackage %s: %d layers", path.name, len(out))
