@@ -20,6 +20,7 @@ import pandas as pd
 
 from spatial_poverty.export.geopackage import finalize_geopackage, gpkg_timestamp, validate_geopackage, write_layers
 from spatial_poverty.export.schema import check_layer, layer_fields
+from spatial_poverty.export.styles import write_layer_styles
 
 __all__ = ["Delivery", "SourceRef", "build_geopackage"]
 
@@ -137,6 +138,7 @@ def build_geopackage(
     try:
         with con:
             write_data_columns(con, out)
+            write_layer_styles(con, out, timestamp=delivery.timestamp)
     finally:
         con.close()
     finalize_geopackage(path)

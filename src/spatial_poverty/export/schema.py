@@ -41,6 +41,7 @@ __all__ = [
     "CRS_ALLOWED",
     "CRS_DEFAULT",
     "FIELDS",
+    "UNITS_EL",
     "LAYERS",
     "FieldSpec",
     "LayerSpec",
@@ -60,6 +61,13 @@ CRS_ALLOWED: dict[str, str] = {
     "EPSG:2100": "GGRS87 / Greek Grid (ΕΓΣΑ87): the national system, default",
     "EPSG:4326": "WGS 84, longitude/latitude: the web (GeoJSON is always in it)",
     "EPSG:3035": "ETRS89 / LAEA Europe: the EU statistical grids (1 km)",
+}
+
+#: Units as written in Greek aliases.
+UNITS_EL: dict[str, str] = {
+    "persons": "κάτοικοι",
+    "persons/km²": "κάτ./km²",
+    "PPS per inhabitant": "ΜΑΔ ανά κάτοικο",
 }
 
 ELSTAT_2021 = "ELSTAT 2021 (Kleisthenis, law 4555/2018)"
