@@ -9,6 +9,7 @@ GeoPackage and render it to ``OUT_DIR/project.png``. Prints one JSON object on t
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -29,7 +30,7 @@ def render(layers, extent, crs, path: Path) -> None:
     settings = QgsMapSettings()
     settings.setLayers(layers)
     settings.setDestinationCrs(crs)
-    settings.setExtent(extent)
+    settings.setExtent(extent.buffered(max(extent.width(), extent.height()) * 0.03))
     settings.setOutputSize(QSize(900, 700))
     settings.setBackgroundColor(QColor(255, 255, 255))
     job = QgsMapRendererParallelJob(settings)
@@ -103,8 +104,9 @@ def main() -> None:
         visible = [lyr for lyr in layers if lyr.isValid()]
         if visible:
             render(visible, visible[0].extent(), project.crs(), out / "project.png")
-    app.exitQgis()
-    print(json.dumps(report, ensure_ascii=False))
+    print(json.dumps(report, ensure_ascii=False), flush=True)
+    # QGIS 3.22 can crash while tearing down a project's layers at exit; the report is out, so leave at once.
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial_poverty.export.geopackage import finalize_geopackage, gpkg_timestamp, validate_geopackage, write_layers
+from spatial_poverty.export.metadata import write_metadata
+from spatial_poverty.export.project import write_project
 from spatial_poverty.export.schema import check_layer, layer_fields
 from spatial_poverty.export.styles import write_layer_styles
 
@@ -139,6 +141,10 @@ def build_geopackage(
         with con:
             write_data_columns(con, out)
             write_layer_styles(con, out, timestamp=delivery.timestamp)
+            write_metadata(con, delivery, out)
+            write_project(
+                con, path, out, name=delivery.name, title=delivery.title, crs=delivery.crs, timestamp=delivery.timestamp
+            )
     finally:
         con.close()
     finalize_geopackage(path)
