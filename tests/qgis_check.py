@@ -16,10 +16,13 @@ from pathlib import Path
 
 from qgis.core import (
     QgsApplication,
+    QgsExpressionContext,
+    QgsExpressionContextUtils,
     QgsLayerTreeGroup,
     QgsMapRendererParallelJob,
     QgsMapSettings,
     QgsProject,
+    QgsSymbolLayer,
     QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QSize
@@ -81,6 +84,16 @@ def main() -> None:
             info["symbol_layers"] = [sl.layerType() for sl in sym.symbolLayers()]
             info["colours"] = [i.symbol().color().name() for i in items]
             info["legend"] = [i.label() for i in items]
+            # Features on which the hatching symbol layer is switched on by its data-defined "enabled" property.
+            if len(sym.symbolLayers()) > 1:
+                prop = sym.symbolLayers()[1].dataDefinedProperties().property(QgsSymbolLayer.PropertyLayerEnabled)
+                ctx = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(vl))
+                hatched = []
+                for feat in vl.getFeatures():
+                    ctx.setFeature(feat)
+                    if prop.valueAsBool(ctx, True)[0]:
+                        hatched.append(feat["code"])
+                info["hatched"] = sorted(hatched)
         report["layers"][name] = info
         render([vl], vl.extent(), vl.crs(), out / f"{name}.png")
     for pname in projects:
@@ -99,7 +112,9 @@ def main() -> None:
             "crs": project.crs().authid(),
             "groups": groups,
             "valid": {lyr.name(): lyr.isValid() for lyr in project.mapLayers().values()},
-            "renderers": {lyr.name(): lyr.renderer().type() for lyr in project.mapLayers().values()},
+            "renderers": {
+                lyr.name(): lyr.renderer().type() if lyr.renderer() else None for lyr in project.mapLayers().values()
+            },
         }
         visible = [lyr for lyr in layers if lyr.isValid()]
         if visible:

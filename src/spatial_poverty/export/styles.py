@@ -178,7 +178,7 @@ def _symbol_xml(name: str, colour: str, hatch_field: str | None, indent: str) ->
         hatch = {"angle": "45", "distance": "1.6", "distance_unit": "MM", "color": "0,0,0,255", "line_width": "0.25"}
         out += f'{indent}  <layer class="LinePatternFill" enabled="1" pass="0" locked="0">\n'
         out += _opts(hatch, indent + "    ")
-        expr = quoteattr(f'coalesce("{hatch_field}", 0) = 1')
+        expr = quoteattr(f'if("{hatch_field}", true, false)')  # NULL and false: no hatching
         out += (
             f"{indent}    <data_defined_properties>\n"
             f'{indent}      <Option type="Map">\n'
