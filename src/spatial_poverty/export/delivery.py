@@ -7,6 +7,7 @@ compact, self-contained and flushed to disk before GDAL's validator reads it.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import sqlite3
@@ -23,8 +24,9 @@ from spatial_poverty.export.metadata import write_metadata
 from spatial_poverty.export.project import write_project
 from spatial_poverty.export.schema import check_layer, layer_fields
 from spatial_poverty.export.styles import write_layer_styles
+from spatial_poverty.export.tables import write_tables
 
-__all__ = ["Delivery", "SourceRef", "build_geopackage"]
+__all__ = ["Delivery", "SourceRef", "build_geopackage", "write_delivery"]
 
 logger = logging.getLogger(__name__)
 
@@ -151,3 +153,31 @@ def build_geopackage(
     validate_geopackage(path, {name: len(f) for name, f in out.items()})
     logger.info("GeoPackage %s: %d layers", path.name, len(out))
     return path
+
+
+def write_delivery(
+    folder: str | os.PathLike[str],
+    layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+    delivery: Delivery,
+    *,
+    formats: Sequence[str] = (),
+) -> list[Path]:
+    """The GeoPackage ``<name>.gpkg`` and, if asked, the CSV, XLSX and GeoJSON forms of the same layers.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The GeoPackage first, then the other files.
+    """
+    folder = Path(folder)
+    gpkg = build_geopackage(folder / f"{delivery.name}.gpkg", layers, delivery)
+    if not formats:
+        return [gpkg]
+    checked = {}
+    for name, frame in layers.items():
+        frame = frame.reset_index() if frame.index.name else frame
+        if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None and frame.crs != delivery.crs:
+            frame = frame.to_crs(delivery.crs)
+        checked[name] = check_layer(name, frame, crs=delivery.crs)
+    release = dt.datetime.strptime(delivery.timestamp[:19], "%Y-%m-%dT%H:%M:%S")
+    return [gpkg, *write_tables(folder, delivery.name, checked, formats=list(formats), release=release)]

@@ -102,12 +102,14 @@ class MapOptions(_Strict):
 
 
 class ExportOptions(_Strict):
-    """The delivered files: release date stamped in them and the GeoPackage's CRS."""
+    """The delivered files: release date stamped in them, the GeoPackage's CRS, other forms."""
 
     #: Stamped as the GeoPackage's change date and the metadata date. Never the clock, so that identical runs
     #: give identical files; unset: $SOURCE_DATE_EPOCH, else 1970-01-01.
     release_date: dt.date | None = None
     crs: Literal["EPSG:2100", "EPSG:4326", "EPSG:3035"] = "EPSG:2100"
+    #: Other forms of the same layers: CSV and XLSX with Greek headers, GeoJSON in EPSG:4326.
+    formats: list[Literal["csv", "xlsx", "geojson"]] = Field(default_factory=list)
 
 
 class PipelineConfig(_Strict):

@@ -30,7 +30,7 @@ from spatial_poverty.export import (
     recover,
     run_lock,
 )
-from spatial_poverty.export.delivery import Delivery, SourceRef, build_geopackage
+from spatial_poverty.export.delivery import Delivery, SourceRef, write_delivery
 from spatial_poverty.indicators import area_km2, population_change_pct, population_density
 from spatial_poverty.ingest import (
     join_boundaries_population,
@@ -311,7 +311,7 @@ def _run(
         record=record,
     )
     with _stage("geopackage", timings, progress):
-        build_geopackage(gpkg, layers, delivery)
+        delivered = write_delivery(staging, layers, delivery, formats=cfg.export.formats)
     with _stage("map", timings, progress):
         title = cfg.title
         m = interactive_map(
@@ -341,7 +341,8 @@ def _run(
         "versions": record["versions"],
         "timings_s": timings,
         "outputs": [
-            {"path": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size} for p in (gpkg, staging / "map.html")
+            {"path": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size}
+            for p in (gpkg, staging / "map.html", *delivered[1:])
         ]
         + [{"path": "run.log", "sha256": None, "bytes": None}],
         "layers": {name: len(f) for name, f in layers.items()},
