@@ -14,6 +14,7 @@ from spatial_poverty import errors
         (errors.StatisticsError, ValueError),
         (errors.ExportError, OSError),
         (errors.OutputExistsError, FileExistsError),
+        (errors.RunLockedError, BlockingIOError),
     ],
 )
 def test_hierarchy(cls, builtin):

@@ -29,3 +29,7 @@ class ExportError(SpatialPovertyError, OSError):
 
 class OutputExistsError(ExportError, FileExistsError):
     """The output folder exists already and replacing it was not asked for."""
+
+
+class RunLockedError(ExportError, BlockingIOError):
+    """Another run of the same pipeline is publishing to the same output folder: this one is refused."""

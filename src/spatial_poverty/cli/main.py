@@ -7,7 +7,7 @@ Exit codes
 0 success · 1 unexpected internal error · 2 wrong command-line usage · 3 bad configuration ·
 4 bad or missing input data · 5 output could not be written, validated or published ·
 6 output exists and --force was not given · 7 a statistic cannot be computed on these data ·
-130 interrupted.
+8 another run is producing the same output (refused) · 130 interrupted.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from spatial_poverty.errors import (
     ExportError,
     IngestError,
     OutputExistsError,
+    RunLockedError,
     SpatialPovertyError,
     StatisticsError,
 )
@@ -41,6 +42,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (DataSourceError, 4),
     (IngestError, 4),
     (OutputExistsError, 6),
+    (RunLockedError, 8),
     (ExportError, 5),
     (StatisticsError, 7),
 )

@@ -7,11 +7,13 @@ when the GDAL bindings are absent), then a read-back of every layer (count, CRS,
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,7 +22,14 @@ import pyogrio
 
 from spatial_poverty.errors import ExportError
 
-__all__ = ["GPKG_APPLICATION_ID", "GPKG_USER_VERSION_1_2", "validate_geopackage", "write_layers"]
+__all__ = [
+    "GPKG_APPLICATION_ID",
+    "GPKG_USER_VERSION_1_2",
+    "finalize_geopackage",
+    "gpkg_timestamp",
+    "validate_geopackage",
+    "write_layers",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +39,41 @@ GPKG_APPLICATION_ID = 0x47504B47
 GPKG_USER_VERSION_1_2 = 10200
 
 
-def write_layers(path: str | os.PathLike[str], layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> None:
+#: The stamp used when no release date is given: identical runs must give identical files, so never the clock.
+DEFAULT_TIMESTAMP = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def gpkg_timestamp(when: dt.datetime | dt.date | None = None) -> str:
+    """A GeoPackage timestamp (``YYYY-MM-DDTHH:MM:SS.SSSZ``, UTC) for ``when``.
+
+    ``None`` gives ``$SOURCE_DATE_EPOCH`` when set (the reproducible-builds convention), else 1970-01-01.
+    """
+    if when is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        when = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else DEFAULT_TIMESTAMP
+    if not isinstance(when, dt.datetime):
+        when = dt.datetime(when.year, when.month, when.day, tzinfo=dt.UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+@contextmanager
+def _gdal_config(**options: str) -> Iterator[None]:
+    old = {k: pyogrio.get_gdal_config_option(k) for k in options}
+    pyogrio.set_gdal_config_options(options)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(old)
+
+
+def write_layers(
+    path: str | os.PathLike[str],
+    layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+    *,
+    timestamp: str | None = None,
+) -> None:
     """Write layers into a new GeoPackage 1.2 file.
 
     Parameters
@@ -40,6 +83,9 @@ def write_layers(path: str | os.PathLike[str], layers: Mapping[str, gpd.GeoDataF
     layers : mapping of layer name to frame
         GeoDataFrames become feature layers, plain DataFrames attribute tables. The index is written as a
         column (named after it). Layer names are snake_case ASCII.
+    timestamp : str, optional
+        ``gpkg_contents.last_change`` of every layer (GDAL's ``OGR_CURRENT_DATE``), from :func:`gpkg_timestamp`;
+        by default ``gpkg_timestamp()``. Never the clock, so that identical runs write identical files.
 
     Raises
     ------
@@ -49,18 +95,49 @@ def write_layers(path: str | os.PathLike[str], layers: Mapping[str, gpd.GeoDataF
     path = Path(path)
     if path.exists():
         raise ExportError(f"{path} exists already; write_layers creates a new file")
-    for i, (name, frame) in enumerate(layers.items()):
+    for name in layers:
         if not name.isascii() or not name.replace("_", "a").isalnum() or name != name.lower():
             raise ExportError(f"layer name needs to be snake_case ASCII; {name!r} was given instead")
-        out = frame.reset_index() if frame.index.name else frame
-        kwargs: dict[str, object] = {"layer": name, "driver": "GPKG"}
-        if i == 0:
-            kwargs["dataset_options"] = {"VERSION": "1.2"}
-        try:
-            pyogrio.write_dataframe(out, path, **kwargs)  # type: ignore[arg-type]
-        except Exception as exc:  # GDAL raises several types; name the layer and file
-            raise ExportError(f"writing layer {name!r} to {path} failed: {exc}") from exc
+    with _gdal_config(OGR_CURRENT_DATE=timestamp or gpkg_timestamp(), OGR_SQLITE_JOURNAL="DELETE"):
+        for i, (name, frame) in enumerate(layers.items()):
+            out = frame.reset_index() if frame.index.name else frame
+            kwargs: dict[str, object] = {"layer": name, "driver": "GPKG"}
+            if i == 0:
+                kwargs["dataset_options"] = {"VERSION": "1.2"}
+            try:
+                pyogrio.write_dataframe(out, path, **kwargs)  # type: ignore[arg-type]
+            except Exception as exc:  # GDAL raises several types; name the layer and file
+                raise ExportError(f"writing layer {name!r} to {path} failed: {exc}") from exc
     logger.debug("wrote %d layers to %s", len(layers), path)
+
+
+def finalize_geopackage(path: str | os.PathLike[str]) -> None:
+    """Make a finished GeoPackage a single self-contained, compact file on disk.
+
+    Sets ``journal_mode=DELETE`` (no ``-wal``/``-shm`` companions that a copy could miss), rebuilds the file with
+    ``VACUUM`` (the same content always gives the same bytes), checks ``PRAGMA integrity_check`` and flushes the
+    file to disk with ``fsync``.
+
+    Raises
+    ------
+    ExportError
+        If SQLite reports a problem.
+    """
+    path = Path(path)
+    try:
+        con = sqlite3.connect(path, isolation_level=None)
+        try:
+            mode = con.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+            con.execute("VACUUM")
+            check = con.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise ExportError(f"{path}: SQLite failed while finalising the GeoPackage: {exc}") from exc
+    if mode.lower() != "delete" or check != "ok":
+        raise ExportError(f"{path}: journal mode {mode!r}, integrity check {check!r}; expected 'delete' and 'ok'")
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
 
 
 def validate_geopackage(path: str | os.PathLike[str], expected: Mapping[str, int]) -> None:

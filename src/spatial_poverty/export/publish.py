@@ -1,21 +1,28 @@
 """Publishing a run's outputs whole or not at all.
 
-A run writes everything into a staging folder beside the target (same file system), validates it, flushes it to
-disk, then swaps it in with renames. The previous good output survives any failure before the swap, and is
-restored if the swap itself fails.
+A run writes everything into a staging folder beside the target (same file system), validates it, flushes every
+file and the folder to disk (fsync), then swaps it in. On Linux the swap is one ``renameat2(RENAME_EXCHANGE)``
+system call: at every instant the target path names either the complete previous output or the complete new one,
+so a run killed at any moment (SIGKILL, power cut after the fsyncs) leaves a valid published output. Where the
+file system cannot exchange, two renames are used and :func:`recover` (called by the next run, under the lock)
+puts the previous output back if a run died between them. Staging folders left by killed runs are removed by
+:func:`recover` too.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 from spatial_poverty.errors import ExportError, OutputExistsError
 
-__all__ = ["check_target", "discard_staging", "make_staging", "publish"]
+__all__ = ["check_target", "discard_staging", "make_staging", "publish", "recover"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +64,60 @@ def _fsync_tree(folder: Path) -> None:
         if p.is_file():
             with open(p, "rb") as f:
                 os.fsync(f.fileno())
+        elif p.is_dir():
+            _fsync_dir(p)
     _fsync_dir(folder)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2``); False where the system or file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):  # glibc < 2.28 or another libc
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+def recover(target: str | os.PathLike[str]) -> list[Path]:
+    """Repair what a killed run may have left beside ``target``; call it while holding the run lock.
+
+    If ``target`` is missing and a ``.<name>.previous-*`` folder exists (a run died between the two renames of
+    the fallback swap), the previous output is moved back. Staging and previous folders left over are removed.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The leftover folders removed.
+    """
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    previous = sorted(target.parent.glob(f".{target.name}.previous-*"))
+    if previous and not target.exists():
+        newest = max(previous, key=lambda p: p.stat().st_mtime_ns)
+        os.replace(newest, target)
+        _fsync_dir(target.parent)
+        logger.warning("restored the previous output %s from %s (a run died while publishing)", target, newest)
+        previous.remove(newest)
+    removed = [*sorted(target.parent.glob(f".{target.name}.staging-*")), *previous]
+    for p in removed:
+        shutil.rmtree(p, ignore_errors=True)
+        logger.info("removed %s, left by a run that did not finish", p)
+    return removed
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -87,15 +147,22 @@ def publish(staging: str | os.PathLike[str], target: str | os.PathLike[str], *, 
     check_target(target, force=force)
     _fsync_tree(staging)
     previous: Path | None = None
-    if target.exists():
-        previous = Path(tempfile.mkdtemp(prefix=f".{target.name}.previous-", dir=target.parent))
-        previous.rmdir()
-        os.replace(target, previous)
     try:
-        os.replace(staging, target)
+        if target.exists():
+            if _exchange(staging, target):
+                previous = staging  # now holds the previous output
+            else:
+                previous = Path(tempfile.mkdtemp(prefix=f".{target.name}.previous-", dir=target.parent))
+                previous.rmdir()
+                os.replace(target, previous)
+                try:
+                    os.replace(staging, target)
+                except OSError:
+                    os.replace(previous, target)
+                    raise
+        else:
+            os.rename(staging, target)
     except OSError as exc:
-        if previous is not None:
-            os.replace(previous, target)
         raise ExportError(f"could not move {staging} to {target}: {exc}; the previous output is unchanged") from exc
     _fsync_dir(target.parent)
     if previous is not None:

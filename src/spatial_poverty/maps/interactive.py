@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,9 +179,29 @@ def interactive_map(
     return m
 
 
+_FOLIUM_ID = re.compile(r"\b([a-z][a-z0-9_]*?)_([0-9a-f]{32})(?![0-9a-f])")
+
+
+def _stable_ids(page: str) -> str:
+    """Replace folium's random element ids (``uuid4().hex``) by counters in order of first appearance.
+
+    Identical runs then write identical ``map.html`` files.
+    """
+    ids: dict[str, str] = {}
+
+    def sub(match: re.Match[str]) -> str:
+        new = ids.setdefault(match.group(2), f"{len(ids):032x}")
+        return f"{match.group(1)}_{new}"
+
+    return _FOLIUM_ID.sub(sub, page)
+
+
 def write_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:
-    """Render ``m`` to a self-contained HTML file that needs no network (see :func:`inline_assets`)."""
+    """Render ``m`` to a self-contained HTML file that needs no network (see :func:`inline_assets`).
+
+    The same map gives the same bytes: folium's random element ids are replaced by counters.
+    """
     path = Path(path)
-    page = inline_assets(m.get_root().render())
+    page = inline_assets(_stable_ids(m.get_root().render()))
     path.write_text(page, encoding="utf-8")
     return path

@@ -6,6 +6,7 @@ the folder of the YAML file, so a pipeline runs the same from any working direct
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from pathlib import Path
@@ -163,6 +164,17 @@ class MapOptions(_Strict):
     simplify_m: float = Field(default=100.0, ge=0, le=5000)
 
 
+class ExportOptions(_Strict):
+    """The delivered files: release date stamped in them, the GeoPackage's CRS, other forms."""
+
+    #: Stamped as the GeoPackage's change date and the metadata date. Never the clock, so that identical runs
+    #: give identical files; unset: $SOURCE_DATE_EPOCH, else 1970-01-01.
+    release_date: dt.date | None = None
+    crs: Literal["EPSG:2100", "EPSG:4326", "EPSG:3035"] = "EPSG:2100"
+    #: Other forms of the same layers: CSV and XLSX with Greek headers, GeoJSON in EPSG:4326.
+    formats: list[Literal["csv", "xlsx", "geojson"]] = Field(default_factory=list)
+
+
 class PipelineConfig(_Strict):
     """A pipeline: one area, its indicators and statistics, published to ``processed/<name>/``."""
 
@@ -179,6 +191,7 @@ class PipelineConfig(_Strict):
     map: MapOptions = Field(default_factory=MapOptions)
     # A composite index with its uncertainty (optional): see spatial_poverty.indices and docs/indices.md.
     index: IndexSpec | None = None
+    export: ExportOptions = Field(default_factory=ExportOptions)
 
     # Set by load_config: where the file is, and its checksum (not part of the YAML).
     config_file: Path | None = Field(default=None, exclude=True)

@@ -24,11 +24,13 @@ from spatial_poverty import __version__
 from spatial_poverty.export import (
     check_target,
     discard_staging,
+    gpkg_timestamp,
     make_staging,
     publish,
-    validate_geopackage,
-    write_layers,
+    recover,
+    run_lock,
 )
+from spatial_poverty.export.delivery import Delivery, SourceRef, write_delivery
 from spatial_poverty.harmonise.pipeline import harmonise_run, harmonise_source_ids
 from spatial_poverty.indicators import area_km2, population_change_pct, population_density
 from spatial_poverty.indices import IndexStage, run_index
@@ -229,23 +231,27 @@ def run_pipeline(cfg: PipelineConfig, *, force: bool = False, progress: Progress
     ------
     OutputExistsError, DataSourceError, IngestError, StatisticsError, ExportError
         Nothing is published on failure and the previous output stays as it was.
+    RunLockedError
+        Another run is producing the same output folder; nothing is done.
     """
     target = cfg.output_dir
-    check_target(target, force=force)
-    run_id = uuid.uuid4().hex
-    started = dt.datetime.now(dt.UTC)
-    timings: dict[str, float] = {}
-    staging = make_staging(target)
-    try:
-        with _run_log(staging / "run.log"):
-            logger.info("run %s of pipeline %s (%s), seed %d", run_id, cfg.name, cfg.config_file, cfg.seed)
-            result = _run(cfg, staging, timings, progress, run_id=run_id, started=started)
-        if progress:
-            progress("publish")
-        publish(staging, target, force=force)
-    except BaseException:
-        discard_staging(staging)
-        raise
+    with run_lock(target, pipeline=cfg.name):  # a second run of the same output is refused (RunLockedError)
+        recover(target)
+        check_target(target, force=force)
+        run_id = uuid.uuid4().hex
+        started = dt.datetime.now(dt.UTC)
+        timings: dict[str, float] = {}
+        staging = make_staging(target)
+        try:
+            with _run_log(staging / "run.log"):
+                logger.info("run %s of pipeline %s (%s), seed %d", run_id, cfg.name, cfg.config_file, cfg.seed)
+                result = _run(cfg, staging, timings, progress, run_id=run_id, started=started)
+            if progress:
+                progress("publish")
+            publish(staging, target, force=force)
+        except BaseException:
+            discard_staging(staging)
+            raise
     result.output_dir = target
     return result
 
@@ -331,9 +337,51 @@ def _run(
             geometry=gdf.geometry,
             crs=gdf.crs,
         )
+    sources = [b_src, p_src, *(catalogue[i] for i in harmonise_source_ids(cfg.sources))]
+    inputs = [
+        {
+            "id": s.id,
+            "path": s.path,
+            "sha256": checksums[s.id],
+            "publisher": s.publisher,
+            "licence": s.licence,
+            "attribution": s.attribution,
+        }
+        for s in sources
+    ]
+    counts = {
+        "municipalities": len(gdf),
+        "pop_2011": int(gdf["pop_2011"].sum()),
+        "pop_2021": int(gdf["pop_2021"].sum()),
+    }
+    # The reproducible record of the run (no id, no clock): stored inside the GeoPackage.
+    record = {
+        "pipeline": cfg.name,
+        "config_sha256": cfg.config_sha256,
+        "config": cfg.model_dump(mode="json"),
+        "seed": cfg.seed,
+        "inputs": inputs,
+        "counts": counts,
+        "weights": report.to_dict(),
+        "statistics": stats_out,
+        "harmonisation": harmonised.manifest(),
+        "index": index_stage.report if index_stage else None,
+        "versions": _versions(),
+    }
+    delivery = Delivery(
+        name=cfg.name,
+        title=cfg.title,
+        title_en=cfg.title_en,
+        timestamp=gpkg_timestamp(cfg.export.release_date),
+        crs=cfg.export.crs,
+        sources=[
+            SourceRef(s.id, s.title, s.publisher, s.licence, s.attribution, s.landing_page, checksums[s.id])
+            for s in sources
+        ],
+        record=record,
+    )
     with _stage("geopackage", timings, progress):
-        write_layers(gpkg, layers)
-        validate_geopackage(gpkg, {name: len(f) for name, f in layers.items()})
+        delivered = write_delivery(staging, layers, delivery, formats=cfg.export.formats)
     with _stage("map", timings, progress):
         title = cfg.title
         m = interactive_map(
@@ -356,33 +404,20 @@ def _run(
         "config": cfg.model_dump(mode="json"),
         "seed": cfg.seed,
         "harmonisation": harmonised.manifest(),
-        "inputs": [
-            {
-                "id": s.id,
-                "path": s.path,
-                "sha256": checksums[s.id],
-                "publisher": s.publisher,
-                "licence": s.licence,
-                "attribution": s.attribution,
-            }
-            for s in (b_src, p_src, *(catalogue[i] for i in harmonise_source_ids(cfg.sources)))
-        ],
+        "inputs": inputs,
         "excluded": [{"code": c, "reason": r} for c, r in NOT_MUNICIPALITIES.items()],
-        "counts": {
-            "municipalities": len(gdf),
-            "pop_2011": int(gdf["pop_2011"].sum()),
-            "pop_2021": int(gdf["pop_2021"].sum()),
-        },
+        "counts": counts,
         "weights": report.to_dict(),
         "statistics": stats_out,
         "index": index_stage.report if index_stage else None,
-        "versions": _versions(),
+        "versions": record["versions"],
         "timings_s": timings,
         "outputs": [
             {"path": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size}
             for p in (
                 gpkg,
                 staging / "map.html",
+                *delivered[1:],
                 staging / "quality.csv",
                 staging / "quality.html",
                 *(index_stage.files if index_stage else []),

@@ -1,0 +1,903 @@
+"""The exchange schema: every delivered layer, its fields, types, units, code systems and CRS, in one place.
+
+This module is the single source of truth for what a delivery contains. It is used
+
+- to check every layer before it is written (:func:`check_layer`: no unknown field, the right types, codes in
+  their code system, allowed values only);
+- to write the Greek and English aliases and descriptions into the GeoPackage (``gpkg_data_columns``) and the
+  QGIS styles (:mod:`spatial_poverty.export.styles`);
+- to render ``docs/exchange_schema.md`` (:func:`render_markdown`; a test checks the document is up to date:
+  regenerate it with ``python -m spatial_poverty.export.schema > docs/exchange_schema.md``).
+
+A new layer or field is registered here and nowhere else: add its :class:`FieldSpec` to :data:`FIELDS` and its
+:class:`LayerSpec` with :func:`register`. A layer name may hold ``{var}`` (one layer per analysed variable, as
+``lisa_{var}``); a field name may hold ``{domain}`` (one field per index domain, as ``{domain}_score``).
+
+Field names are snake_case ASCII (GeoPackage, SQL and QGIS expressions); Greek is in the aliases.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from spatial_poverty.errors import ExportError
+from spatial_poverty.stats.autocorrelation import (
+    CLUSTER_LABELS,
+    CLUSTER_LABELS_EL,
+    NOT_SIGNIFICANT,
+    NOT_SIGNIFICANT_EL,
+)
+
+__all__ = [
+    "CRS_ALLOWED",
+    "CRS_DEFAULT",
+    "FIELDS",
+    "LAYERS",
+    "UNITS_EL",
+    "FieldSpec",
+    "LayerSpec",
+    "StyleSpec",
+    "check_layer",
+    "layer_spec",
+    "register",
+    "render_markdown",
+]
+
+FieldType = Literal["TEXT", "INTEGER", "REAL", "BOOLEAN"]
+
+#: The CRS of the GeoPackage unless another is asked for (Greek Grid, GGRS87 / TM87).
+CRS_DEFAULT = "EPSG:2100"
+#: The CRS a delivery may be asked for, with what each is for.
+CRS_ALLOWED: dict[str, str] = {
+    "EPSG:2100": "GGRS87 / Greek Grid (ΕΓΣΑ87): the national system, default",
+    "EPSG:4326": "WGS 84, longitude/latitude: the web (GeoJSON is always in it)",
+    "EPSG:3035": "ETRS89 / LAEA Europe: the EU statistical grids (1 km)",
+}
+
+#: Units as written in Greek aliases.
+UNITS_EL: dict[str, str] = {
+    "persons": "κάτοικοι",
+    "persons/km²": "κάτ./km²",
+    "PPS per inhabitant": "ΜΑΔ ανά κάτοικο",
+}
+
+ELSTAT_2021 = "ELSTAT 2021 (Kleisthenis, law 4555/2018)"
+ELSTAT_2011 = "ELSTAT 2011 (Kallikratis, law 3852/2010)"
+YPES_2011 = "Ministry of Interior (ΥΠΕΣ) 2011"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of the exchange schema.
+
+    ``values`` lists the allowed values (an enumeration); ``pattern`` is a regular expression a text value must
+    match in full; ``minimum``/``maximum`` bound a number.
+    """
+
+    name: str
+    type: FieldType
+    alias_el: str
+    alias_en: str
+    description: str
+    unit: str = ""
+    code_system: str = ""
+    nullable: bool = False
+    values: tuple[str | int, ...] = ()
+    pattern: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def matches(self, column: str) -> dict[str, str] | None:
+        """The template values if ``column`` is this field (``{domain}_score`` matches ``health_score``)."""
+        if "{" not in self.name:
+            return {} if column == self.name else None
+        rx = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[a-z][a-z0-9]*(?:_[a-z0-9]+)*?)", re.escape(self.name)) + "$"
+        m = re.match(rx, column)
+        return m.groupdict() if m else None
+
+    def resolved(self, column: str, words: Mapping[str, str]) -> FieldSpec:
+        """This spec for a concrete column, placeholders filled."""
+        return replace(
+            self,
+            name=column,
+            alias_el=self.alias_el.format(**words),
+            alias_en=self.alias_en.format(**words),
+            description=self.description.format(**words),
+        )
+
+
+@dataclass(frozen=True)
+class StyleSpec:
+    """How QGIS draws a feature layer by default (see :mod:`spatial_poverty.export.styles`).
+
+    ``kind``: ``graduated`` (classes of a number; ``palette`` sequential or diverging) or ``categorized``
+    (``palette`` names a fixed category colour table). ``fields`` are candidates: the first one present in the
+    layer is drawn. ``hatch_field``: a boolean field whose true values get a hatching on top (unreliable values).
+    """
+
+    kind: Literal["graduated", "categorized"]
+    fields: tuple[str, ...]
+    palette: str
+    classes: int = 5
+    label_field: str = "name_el"
+    hatch_field: str = "unreliable"
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer of the exchange schema (``{var}`` in the name: one layer per analysed variable)."""
+
+    name: str
+    title_el: str
+    title_en: str
+    description: str
+    fields: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    geometry: str | None = "MULTIPOLYGON"
+    style: StyleSpec | None = None
+    group_el: str = ""
+    group_en: str = ""
+    order: int = 100
+
+    @property
+    def kind(self) -> str:
+        return "features" if self.geometry else "attributes"
+
+    def matches(self, layer: str) -> dict[str, str] | None:
+        if "{" not in self.name:
+            return {} if layer == self.name else None
+        rx = "^" + re.escape(self.name).replace(r"\{var\}", r"(?P<var>[a-z][a-z0-9_]*)") + "$"
+        m = re.match(rx, layer)
+        return m.groupdict() if m else None
+
+
+_YES_NO = "true/false (GeoPackage BOOLEAN, 1/0)"
+
+#: Every field of every layer.
+FIELDS: dict[str, FieldSpec] = {
+    f.name: f
+    for f in [
+        # ---------------------------------------------------------------------------------- identity and names
+        FieldSpec(
+            "code",
+            "TEXT",
+            "Κωδικός δήμου",
+            "Municipality code",
+            "ELSTAT 2021 municipality code: 4 digits, as text (leading zeros kept)",
+            code_system=ELSTAT_2021,
+            pattern=r"\d{4}",
+        ),
+        FieldSpec("name_el", "TEXT", "Δήμος", "Municipality (Greek)", "Official Greek name (ELSTAT 2021)"),
+        FieldSpec("name_en", "TEXT", "Δήμος (λατινικά)", "Municipality", "English name"),
+        FieldSpec(
+            "regional_unit",
+            "TEXT",
+            "Περιφερειακή ενότητα",
+            "Regional unit",
+            "ELSTAT 2021 regional unit code: the first 2 digits of the municipality code",
+            code_system=ELSTAT_2021,
+            pattern=r"\d{2}",
+        ),
+        FieldSpec("region_el", "TEXT", "Περιφέρεια", "Region", "Region (NUTS 2) as ELSTAT names it, in Greek"),
+        FieldSpec(
+            "nuts2",
+            "TEXT",
+            "Κωδικός NUTS 2",
+            "NUTS 2 code",
+            "NUTS 2 code of the region",
+            code_system="NUTS 2021 (Eurostat)",
+            pattern=r"EL[3-6]\d",
+        ),
+        # -------------------------------------------------------------------------------- population, indicators
+        FieldSpec(
+            "pop_2011",
+            "INTEGER",
+            "Πληθυσμός 2011",
+            "Population 2011",
+            "Resident population, census 2011, on 2021 boundaries",
+            unit="persons",
+            minimum=0,
+        ),
+        FieldSpec(
+            "pop_2021",
+            "INTEGER",
+            "Πληθυσμός 2021",
+            "Population 2021",
+            "Resident population, census 2021",
+            unit="persons",
+            minimum=0,
+        ),
+        FieldSpec("area_km2", "REAL", "Έκταση", "Area", "Area of the polygon in EPSG:2100", unit="km²", minimum=0),
+        FieldSpec(
+            "pop_change_pct",
+            "REAL",
+            "Μεταβολή πληθυσμού 2011-2021",
+            "Population change 2011-2021",
+            "100 × (pop_2021 − pop_2011) / pop_2011",
+            unit="%",
+            nullable=True,
+        ),
+        FieldSpec(
+            "density",
+            "REAL",
+            "Πυκνότητα πληθυσμού 2021",
+            "Population density 2021",
+            "pop_2021 / area_km2",
+            unit="persons/km²",
+            minimum=0,
+            nullable=True,
+        ),
+        FieldSpec(
+            "lfs_unemp_rate",
+            "REAL",
+            "Ποσοστό ανεργίας (περιφέρεια)",
+            "Unemployment rate (region)",
+            "Unemployment rate of the region, ELSTAT Labour Force Survey, latest year",
+            unit="%",
+            nullable=True,
+            minimum=0,
+            maximum=100,
+        ),
+        FieldSpec(
+            "lfs_unemp_year", "INTEGER", "Έτος ανεργίας", "Unemployment year", "Year of lfs_unemp_rate", nullable=True
+        ),
+        FieldSpec(
+            "disp_income_pps",
+            "REAL",
+            "Διαθέσιμο εισόδημα (περιφέρεια)",
+            "Disposable income (region)",
+            "Disposable income of private households per inhabitant, Eurostat tgs00026, latest year",
+            unit="PPS per inhabitant",
+            nullable=True,
+            minimum=0,
+        ),
+        FieldSpec(
+            "disp_income_year", "INTEGER", "Έτος εισοδήματος", "Income year", "Year of disp_income_pps", nullable=True
+        ),
+        FieldSpec(
+            "arope_rate",
+            "REAL",
+            "Κίνδυνος φτώχειας ή κοινωνικού αποκλεισμού (περιφέρεια)",
+            "At risk of poverty or social exclusion (region)",
+            "People at risk of poverty or social exclusion, Eurostat ilc_peps11, latest year by NUTS 2",
+            unit="%",
+            nullable=True,
+            minimum=0,
+            maximum=100,
+        ),
+        FieldSpec("arope_year", "INTEGER", "Έτος AROPE", "AROPE year", "Year of arope_rate", nullable=True),
+        FieldSpec(
+            "unreliable",
+            "BOOLEAN",
+            "Αναξιόπιστη τιμή",
+            "Unreliable value",
+            "The value rests on too few cases or too wide an interval to be read alone; hatched in the style",
+            values=(0, 1),
+        ),
+        # ------------------------------------------------------------------------------------- LISA (Moran)
+        FieldSpec("value", "REAL", "Τιμή", "Value", "The analysed variable's value", nullable=True),
+        FieldSpec("local_i", "REAL", "Τοπικό I του Moran", "Local Moran's I", "Local Moran's I_i (Anselin 1995)"),
+        FieldSpec(
+            "lag_z",
+            "REAL",
+            "Χωρική υστέρηση (z)",
+            "Spatial lag (z)",
+            "Spatial lag of the standardised value, row-standardised weights",
+        ),
+        FieldSpec(
+            "z_sim",
+            "REAL",
+            "z (μεταθέσεις)",
+            "z (permutations)",
+            "Standardised I_i against its conditional permutation distribution",
+        ),
+        FieldSpec(
+            "p_sim",
+            "REAL",
+            "Ψευδο-p",
+            "Pseudo p-value",
+            "Two-sided pseudo p-value from conditional permutations",
+            minimum=0,
+            maximum=1,
+        ),
+        FieldSpec(
+            "quadrant",
+            "INTEGER",
+            "Τεταρτημόριο",
+            "Quadrant",
+            "Moran scatterplot quadrant: 1 High-High, 2 Low-High, 3 Low-Low, 4 High-Low",
+            values=(1, 2, 3, 4),
+        ),
+        FieldSpec("significant", "BOOLEAN", "Σημαντικό", "Significant", f"p_sim ≤ alpha; {_YES_NO}", values=(0, 1)),
+        FieldSpec(
+            "cluster",
+            "TEXT",
+            "Συστάδα LISA",
+            "LISA cluster",
+            "GeoDa's cluster label (English)",
+            values=(*CLUSTER_LABELS.values(), NOT_SIGNIFICANT),
+        ),
+        FieldSpec(
+            "cluster_el",
+            "TEXT",
+            "Συστάδα LISA (ελληνικά)",
+            "LISA cluster (Greek)",
+            "Cluster label in Greek",
+            values=(*CLUSTER_LABELS_EL.values(), NOT_SIGNIFICANT_EL),
+        ),
+        # -------------------------------------------------------------------------------- Getis-Ord Gi*
+        FieldSpec("gi_z", "REAL", "z του Gi*", "Gi* z-score", "Getis-Ord Gi* as a z-score (Ord & Getis 1995)"),
+        FieldSpec(
+            "gi_p",
+            "REAL",
+            "p του Gi* (κανονική)",
+            "Gi* p-value (normal)",
+            "Two-sided p-value of gi_z under the normal approximation",
+            minimum=0,
+            maximum=1,
+        ),
+        FieldSpec(
+            "gi_bin",
+            "INTEGER",
+            "Θερμό/ψυχρό σημείο",
+            "Hot/cold spot",
+            "−3/−2/−1 cold spot and +1/+2/+3 hot spot at 99/95/90 % confidence, 0 not significant",
+            values=(-3, -2, -1, 0, 1, 2, 3),
+        ),
+        FieldSpec(
+            "gi_p_sim",
+            "REAL",
+            "Ψευδο-p του Gi*",
+            "Gi* pseudo p-value",
+            "Pseudo p-value of Gi* from conditional permutations",
+            minimum=0,
+            maximum=1,
+            nullable=True,
+        ),
+        FieldSpec(
+            "gi_q",
+            "REAL",
+            "q του Gi*",
+            "Gi* q-value",
+            "False discovery rate q-value of gi_p_sim",
+            minimum=0,
+            maximum=1,
+            nullable=True,
+        ),
+        # ------------------------------------------------------------------------------------ deprivation index
+        FieldSpec(
+            "score",
+            "REAL",
+            "Σύνθετος δείκτης",
+            "Deprivation index",
+            "Composite deprivation score (higher = more deprived)",
+        ),
+        FieldSpec("rank", "INTEGER", "Κατάταξη", "Rank", "Rank by score, 1 = most deprived", minimum=1),
+        FieldSpec(
+            "decile",
+            "INTEGER",
+            "Δεκατημόριο",
+            "Decile",
+            "Decile of rank, 1 = most deprived 10 %",
+            values=tuple(range(1, 11)),
+        ),
+        FieldSpec(
+            "{domain}_score",
+            "REAL",
+            "Τομέας {domain}",
+            "Domain {domain}",
+            "Score of the domain {domain}",
+            nullable=True,
+        ),
+        FieldSpec(
+            "rank_p05",
+            "REAL",
+            "Κατάταξη, 5ο εκατοστημόριο",
+            "Rank, 5th percentile",
+            "5th percentile of the rank under the uncertainty analysis",
+        ),
+        FieldSpec(
+            "rank_p50", "REAL", "Κατάταξη, διάμεσος", "Rank, median", "Median rank under the uncertainty analysis"
+        ),
+        FieldSpec(
+            "rank_p95",
+            "REAL",
+            "Κατάταξη, 95ο εκατοστημόριο",
+            "Rank, 95th percentile",
+            "95th percentile of the rank under the uncertainty analysis",
+        ),
+        FieldSpec(
+            "p_worst_decile",
+            "REAL",
+            "Πιθανότητα στο χειρότερο δεκατημόριο",
+            "P(most deprived decile)",
+            "Share of uncertainty draws placing the municipality in the most deprived decile",
+            minimum=0,
+            maximum=1,
+        ),
+        FieldSpec(
+            "n_imputed", "INTEGER", "Τιμές με συμπλήρωση", "Imputed values", "Number of indicators imputed", minimum=0
+        ),
+        FieldSpec(
+            "imputed",
+            "TEXT",
+            "Δείκτες με συμπλήρωση",
+            "Imputed indicators",
+            "Comma-separated names of the imputed indicators",
+            nullable=True,
+        ),
+        # --------------------------------------------------------------------------------------- crosswalk
+        FieldSpec(
+            "elstat_2011",
+            "TEXT",
+            "Κωδικός ΕΛ.ΣΤΑΤ. 2011",
+            "ELSTAT 2011 code",
+            "Municipality code in the 2011 (Kallikratis) system",
+            code_system=ELSTAT_2011,
+            pattern=r"\d{4}",
+        ),
+        FieldSpec(
+            "elstat_2021",
+            "TEXT",
+            "Κωδικός ΕΛ.ΣΤΑΤ. 2021",
+            "ELSTAT 2021 code",
+            "Municipality code in the 2021 (Kleisthenis) system",
+            code_system=ELSTAT_2021,
+            pattern=r"\d{4}",
+        ),
+        FieldSpec(
+            "ypes_2011",
+            "TEXT",
+            "Κωδικός ΥΠΕΣ 2011",
+            "Ministry of Interior 2011 code",
+            "The Ministry of Interior's code of the 2011 municipality",
+            code_system=YPES_2011,
+            nullable=True,
+        ),
+        FieldSpec(
+            "pop_share",
+            "REAL",
+            "Μερίδιο πληθυσμού",
+            "Population share",
+            "Share of the 2011 municipality's population in the 2021 municipality",
+            minimum=0,
+            maximum=1,
+        ),
+        FieldSpec(
+            "pop_2011_part",
+            "REAL",
+            "Πληθυσμός 2011 (τμήμα)",
+            "Population 2011 (part)",
+            "2011 population of the part",
+            unit="persons",
+            minimum=0,
+        ),
+        FieldSpec(
+            "area_share",
+            "REAL",
+            "Μερίδιο έκτασης",
+            "Area share",
+            "Share of the 2011 polygon's area in the 2021 polygon",
+            minimum=0,
+            maximum=1,
+            nullable=True,
+        ),
+        FieldSpec("name_2011", "TEXT", "Όνομα 2011", "Name 2011", "Name of the 2011 municipality"),
+        FieldSpec("name_2021", "TEXT", "Όνομα 2021", "Name 2021", "Name of the 2021 municipality"),
+        FieldSpec(
+            "name_match", "BOOLEAN", "Ίδιο όνομα", "Same name", f"The normalised names agree; {_YES_NO}", values=(0, 1)
+        ),
+        FieldSpec("method", "TEXT", "Μέθοδος", "Method", "How the pair was established or the value derived"),
+        # ------------------------------------------------------------------------------------- provenance
+        FieldSpec("field", "TEXT", "Πεδίο", "Field", "Name of a published field"),
+        FieldSpec("source", "TEXT", "Πηγή", "Source", "Catalogue id of the source"),
+        FieldSpec("attribution", "TEXT", "Απόδοση", "Attribution", "Attribution required by the source's licence"),
+    ]
+}
+
+_NAMES = ("code", "name_el", "name_en")
+
+#: The layers of a delivery, in the order QGIS shows them.
+LAYERS: dict[str, LayerSpec] = {}
+
+
+def register(spec: LayerSpec) -> LayerSpec:
+    """Add a layer to the exchange schema (its fields must be in :data:`FIELDS`)."""
+    unknown = [f for f in (*spec.fields, *spec.optional) if f not in FIELDS]
+    if unknown:
+        raise ValueError(f"layer {spec.name!r}: fields {unknown} are not in FIELDS; add them there first")
+    if spec.name in LAYERS:
+        raise ValueError(f"layer {spec.name!r} is registered already")
+    LAYERS[spec.name] = spec
+    return spec
+
+
+register(
+    LayerSpec(
+        "municipalities",
+        "Δήμοι: πληθυσμός και δείκτες",
+        "Municipalities: population and indicators",
+        "One row per municipality (ELSTAT 2021) of the area, with the indicators of the run.",
+        fields=(*_NAMES, "regional_unit", "region_el", "pop_2011", "pop_2021", "area_km2"),
+        optional=(
+            "nuts2",
+            "pop_change_pct",
+            "density",
+            "lfs_unemp_rate",
+            "lfs_unemp_year",
+            "disp_income_pps",
+            "disp_income_year",
+            "arope_rate",
+            "arope_year",
+            "unreliable",
+        ),
+        style=StyleSpec("graduated", ("density", "pop_change_pct", "pop_2021"), "YlOrRd"),
+        group_el="Δείκτες",
+        group_en="Indicators",
+        order=30,
+    )
+)
+register(
+    LayerSpec(
+        "deprivation_index",
+        "Σύνθετος δείκτης αποστέρησης",
+        "Composite deprivation index",
+        "Score, rank and decile of the composite deprivation index, with its uncertainty.",
+        fields=(*_NAMES, "score", "rank", "decile"),
+        optional=(
+            "{domain}_score",
+            "rank_p05",
+            "rank_p50",
+            "rank_p95",
+            "p_worst_decile",
+            "n_imputed",
+            "imputed",
+            "unreliable",
+        ),
+        style=StyleSpec("graduated", ("score",), "YlOrRd"),
+        group_el="Δείκτες",
+        group_en="Indicators",
+        order=20,
+    )
+)
+register(
+    LayerSpec(
+        "lisa_{var}",
+        "Συστάδες LISA: {title_el}",
+        "LISA clusters: {title_en}",
+        "Local Moran's I of {var} with conditional-permutation inference; GeoDa's cluster labels.",
+        fields=(
+            *_NAMES,
+            "value",
+            "local_i",
+            "lag_z",
+            "z_sim",
+            "p_sim",
+            "quadrant",
+            "significant",
+            "cluster",
+            "cluster_el",
+        ),
+        optional=("unreliable",),
+        style=StyleSpec("categorized", ("cluster",), "geoda_lisa"),
+        group_el="Χωρική αυτοσυσχέτιση",
+        group_en="Spatial autocorrelation",
+        order=40,
+    )
+)
+register(
+    LayerSpec(
+        "gistar_{var}",
+        "Θερμά και ψυχρά σημεία (Gi*): {title_el}",
+        "Hot and cold spots (Gi*): {title_en}",
+        "Getis-Ord Gi* of {var}; gi_bin as in ArcGIS's Hot Spot Analysis.",
+        fields=(*_NAMES, "value", "gi_z", "gi_p", "gi_bin"),
+        optional=("gi_p_sim", "gi_q", "unreliable"),
+        style=StyleSpec("categorized", ("gi_bin",), "gi_bin"),
+        group_el="Χωρική αυτοσυσχέτιση",
+        group_en="Spatial autocorrelation",
+        order=50,
+    )
+)
+register(
+    LayerSpec(
+        "code_crosswalk",
+        "Αντιστοίχιση κωδικών 2011-2021",
+        "Code crosswalk 2011-2021",
+        "One row per (2011, 2021) municipality pair: the 2011 and 2019 reforms, with population and area shares.",
+        fields=(
+            "elstat_2011",
+            "elstat_2021",
+            "ypes_2011",
+            "pop_share",
+            "pop_2011_part",
+            "area_share",
+            "name_2011",
+            "name_2021",
+            "name_match",
+            "method",
+        ),
+        geometry=None,
+        group_el="Πίνακες",
+        group_en="Tables",
+        order=90,
+    )
+)
+register(
+    LayerSpec(
+        "field_provenance",
+        "Προέλευση πεδίων",
+        "Field provenance",
+        "For every published field: its source, the attribution its licence requires, and how it was derived.",
+        fields=("field", "source", "attribution", "method"),
+        geometry=None,
+        group_el="Πίνακες",
+        group_en="Tables",
+        order=95,
+    )
+)
+
+
+#: Titles of the variables a ``{var}`` layer can be about (Greek, English); unknown ones show their name.
+def _variable_titles(var: str) -> tuple[str, str]:
+    spec = FIELDS.get(var)
+    return (spec.alias_el, spec.alias_en) if spec else (var, var)
+
+
+def layer_spec(layer: str) -> LayerSpec:
+    """The schema of a concrete layer name (``lisa_density`` resolves ``lisa_{var}``).
+
+    Raises
+    ------
+    ExportError
+        If the layer is not in the exchange schema.
+    """
+    for spec in LAYERS.values():
+        words = spec.matches(layer)
+        if words is None:
+            continue
+        if not words:
+            return spec
+        title_el, title_en = _variable_titles(words["var"])
+        fmt = {"var": words["var"], "title_el": title_el, "title_en": title_en}
+        return replace(
+            spec,
+            name=layer,
+            title_el=spec.title_el.format(**fmt),
+            title_en=spec.title_en.format(**fmt),
+            description=spec.description.format(**fmt),
+        )
+    raise ExportError(
+        f"layer {layer!r} is not in the exchange schema; register it in spatial_poverty/export/schema.py "
+        f"(known: {', '.join(LAYERS)})"
+    )
+
+
+def field_spec(layer: LayerSpec, column: str) -> FieldSpec | None:
+    """The schema of ``column`` in ``layer`` (placeholders filled), or None if the layer has no such field."""
+    for name in (*layer.fields, *layer.optional):
+        words = FIELDS[name].matches(column)
+        if words is not None:
+            return FIELDS[name].resolved(column, words) if words else FIELDS[name]
+    return None
+
+
+def layer_fields(layer: str, columns: list[str]) -> Iterator[FieldSpec]:
+    """The field specs of the given columns of a layer, in schema order."""
+    spec = layer_spec(layer)
+    for c in columns:
+        f = field_spec(spec, c)
+        if f is not None:
+            yield f
+
+
+def _type_ok(s: pd.Series, t: FieldType) -> bool:
+    if t == "TEXT":
+        return bool(ptypes.is_string_dtype(s) or ptypes.is_object_dtype(s))
+    if t == "INTEGER":
+        return bool(ptypes.is_integer_dtype(s) and not ptypes.is_bool_dtype(s))
+    if t == "REAL":
+        return bool(ptypes.is_numeric_dtype(s) and not ptypes.is_bool_dtype(s))
+    return bool(ptypes.is_bool_dtype(s))
+
+
+def _where(frame: pd.DataFrame, mask: np.ndarray, column: str) -> str:
+    idx = frame.index[mask][:3]
+    codes = frame.loc[idx, "code"] if "code" in frame.columns else idx
+    vals = frame.loc[idx, column]
+    return ", ".join(f"{c}: {v!r}" for c, v in zip(codes, vals, strict=True))
+
+
+def check_layer(layer: str, frame: pd.DataFrame, *, crs: str = CRS_DEFAULT) -> pd.DataFrame:
+    """Check a layer against the exchange schema before it is written; return it with columns in schema order.
+
+    Parameters
+    ----------
+    layer : str
+        The layer name (``lisa_density`` matches ``lisa_{var}``).
+    frame : DataFrame or GeoDataFrame
+        The layer with its index reset (the municipality code a column named ``code``).
+    crs : str
+        The CRS feature layers must be in.
+
+    Returns
+    -------
+    DataFrame or GeoDataFrame
+        The same rows, columns in schema order (geometry last); the input is not changed.
+
+    Raises
+    ------
+    ExportError
+        Naming the layer, the field, the first offending rows (by code) and values, and what was expected.
+    """
+    spec = layer_spec(layer)
+    is_geo = isinstance(frame, gpd.GeoDataFrame)
+    if is_geo != (spec.geometry is not None):
+        want = "a feature layer (with geometry)" if spec.geometry else "a table (no geometry)"
+        raise ExportError(f"layer {layer!r}: the exchange schema says {want}")
+    geom_col = frame.geometry.name if is_geo else None
+    columns = [c for c in frame.columns if c != geom_col]
+    missing = [f for f in spec.fields if f not in columns]
+    if missing:
+        raise ExportError(f"layer {layer!r}: fields {missing} are missing (the schema requires {list(spec.fields)})")
+    specs: dict[str, FieldSpec] = {}
+    for c in columns:
+        f = field_spec(spec, c)
+        if f is None:
+            allowed = [*spec.fields, *spec.optional]
+            raise ExportError(
+                f"layer {layer!r}: field {c!r} is not in the exchange schema (allowed: {', '.join(allowed)}); "
+                "register it in spatial_poverty/export/schema.py"
+            )
+        specs[c] = f
+    for c, f in specs.items():
+        s = frame[c]
+        if not _type_ok(s, f.type):
+            raise ExportError(f"layer {layer!r}, field {c!r}: needs to be {f.type}; dtype {s.dtype} was given instead")
+        na = s.isna().to_numpy()
+        if na.any() and not f.nullable:
+            raise ExportError(
+                f"layer {layer!r}, field {c!r}: empty values at {_where(frame, na, c)}; "
+                "the schema does not allow empty values here"
+            )
+        present = s[~na]
+        if f.pattern:
+            bad = ~present.astype(str).str.fullmatch(f.pattern).to_numpy()
+            if bad.any():
+                mask = ~na
+                mask[mask] = bad
+                raise ExportError(
+                    f"layer {layer!r}, field {c!r}: values {_where(frame, mask, c)} do not match "
+                    f"{f.pattern!r} ({f.code_system or f.description})"
+                )
+        if f.values and f.type != "BOOLEAN":
+            bad = ~present.isin(f.values).to_numpy()
+            if bad.any():
+                mask = ~na
+                mask[mask] = bad
+                raise ExportError(
+                    f"layer {layer!r}, field {c!r}: values {_where(frame, mask, c)} are not among {list(f.values)}"
+                )
+        if f.type in ("INTEGER", "REAL") and (f.minimum is not None or f.maximum is not None):
+            v = present.astype(float).to_numpy()
+            bad = np.zeros(len(v), dtype=bool)
+            if f.minimum is not None:
+                bad |= v < f.minimum
+            if f.maximum is not None:
+                bad |= v > f.maximum
+            if bad.any():
+                mask = ~na
+                mask[mask] = bad
+                raise ExportError(
+                    f"layer {layer!r}, field {c!r}: values {_where(frame, mask, c)} are outside "
+                    f"[{f.minimum}, {f.maximum}] ({f.unit or 'no unit'})"
+                )
+    if is_geo and (frame.crs is None or frame.crs != crs):
+        raise ExportError(f"layer {layer!r}: CRS needs to be {crs}; {frame.crs} was given instead")
+    ordered = list(
+        dict.fromkeys(c for n in (*spec.fields, *spec.optional) for c in columns if FIELDS[n].matches(c) is not None)
+    )
+    return frame[[*ordered, geom_col]] if geom_col else frame[ordered]
+
+
+# ------------------------------------------------------------------------------------------------- the document
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_markdown() -> str:
+    """``docs/exchange_schema.md``: every layer and field of the exchange schema."""
+    lines = [
+        "# Exchange schema of the spatial_poverty deliveries",
+        "",
+        "<!-- Generated from src/spatial_poverty/export/schema.py by "
+        "`python -m spatial_poverty.export.schema > docs/exchange_schema.md`; do not edit by hand. -->",
+        "",
+        "Every GeoPackage layer a run delivers, with its fields. Field names are snake_case ASCII; the Greek and "
+        "English aliases are written into the GeoPackage (`gpkg_data_columns`) and into the default QGIS style of "
+        "each layer. The municipality code is the ELSTAT 2021 code, 4 digits as text. Every layer is checked "
+        "against this schema before it is written: an unknown field, a wrong type, an empty value where none is "
+        "allowed, a code outside its code system or a value outside its range stops the run.",
+        "",
+        "## Coordinate reference systems",
+        "",
+        "| CRS | use |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in CRS_ALLOWED.items()),
+        "",
+        "Feature layers are written in the CRS of the pipeline's `export.crs` (default "
+        f"{CRS_DEFAULT}); areas are always computed in EPSG:2100.",
+        "",
+        "## Code systems",
+        "",
+        f"- **{ELSTAT_2021}**: `code`, `regional_unit`, `elstat_2021`.",
+        f"- **{ELSTAT_2011}**: `elstat_2011`. 25 codes of 2011 denote another municipality in 2021.",
+        f"- **{YPES_2011}**: `ypes_2011`.",
+        "",
+        "## Layers",
+        "",
+        "A name with `{var}` stands for one layer per analysed variable (for example `lisa_density`); a field with "
+        "`{domain}` for one field per domain of the index.",
+        "",
+    ]
+    for spec in sorted(LAYERS.values(), key=lambda s: (s.order, s.name)):
+        lines += [
+            f"### `{spec.name}`",
+            "",
+            f"**{spec.title_el}** / {spec.title_en}. {spec.description}",
+            "",
+            f"- kind: {spec.kind}"
+            + (f", geometry {spec.geometry}, CRS {CRS_DEFAULT} unless asked otherwise" if spec.geometry else ""),
+            f"- QGIS group: {spec.group_el} / {spec.group_en}",
+        ]
+        if spec.style:
+            st = spec.style
+            lines.append(
+                f"- default style: {st.kind} on the first of {', '.join(f'`{f}`' for f in st.fields)} present "
+                f"(palette {st.palette}), labels `{st.label_field}`, hatching where `{st.hatch_field}` is true"
+            )
+        lines += [
+            "",
+            "| field | type | unit | Greek alias | English alias | code system / values | required | description |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for name in (*spec.fields, *spec.optional):
+            f = FIELDS[name]
+            if f.values and f.type != "BOOLEAN":
+                codes = ", ".join(str(v) for v in f.values)
+            elif f.pattern:
+                codes = f"{f.code_system + ': ' if f.code_system else ''}`{f.pattern}`"
+            else:
+                codes = f.code_system
+            rng = ""
+            if f.minimum is not None or f.maximum is not None:
+                rng = f"; range [{'' if f.minimum is None else f'{f.minimum:g}'}, "
+                rng += f"{'' if f.maximum is None else f'{f.maximum:g}'}]"
+            required = "yes" if name in spec.fields else "optional"
+            if f.nullable:
+                required += ", may be empty"
+            lines.append(
+                f"| `{f.name}` | {f.type} | {f.unit} | {_md_escape(f.alias_el)} | {_md_escape(f.alias_en)} | "
+                f"{_md_escape(codes)} | {required} | {_md_escape(f.description)}{rng} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _main() -> None:  # pragma: no cover - documentation generator
+    sys.stdout.write(render_markdown())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main()

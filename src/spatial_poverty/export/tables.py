@@ -1,0 +1,155 @@
+"""The other forms of a delivery: CSV and XLSX tables with Greek headers, GeoJSON (EPSG:4326) for the web.
+
+- ``<layer>.csv``: UTF-8 with a byte-order mark (so Excel shows the Greek), comma-separated, headers are the
+  Greek aliases of the exchange schema with their unit; the municipality code stays text (leading zeros kept).
+- ``<name>.xlsx``: one sheet per layer with the same Greek headers, the code column as text, and a sheet
+  ``Πεδία`` that lists every field (name, Greek and English alias, unit, description). The document's dates
+  are the release date, so identical runs give identical files.
+- ``<layer>.geojson``: RFC 7946 (EPSG:4326, longitude/latitude, 6 decimals), snake_case field names as in the
+  GeoPackage, for web maps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from spatial_poverty.errors import ExportError
+from spatial_poverty.export.schema import UNITS_EL, FieldSpec, layer_fields
+
+__all__ = ["FORMATS", "greek_headers", "write_tables"]
+
+logger = logging.getLogger(__name__)
+
+#: The table formats a pipeline may ask for in ``export.formats``.
+FORMATS = ("csv", "xlsx", "geojson")
+
+
+def _header(f: FieldSpec) -> str:
+    unit = UNITS_EL.get(f.unit, f.unit)
+    return f"{f.alias_el} ({unit})" if unit else f.alias_el
+
+
+def greek_headers(layer: str, columns: list[str]) -> list[str]:
+    """The Greek header of each column (its Greek alias, with the unit), in the order given."""
+    specs = {f.name: f for f in layer_fields(layer, columns)}
+    return [_header(specs[c]) if c in specs else c for c in columns]
+
+
+def _attributes(frame: pd.DataFrame) -> pd.DataFrame:
+    if isinstance(frame, gpd.GeoDataFrame):
+        return pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    return frame
+
+
+def write_tables(
+    folder: str | os.PathLike[str],
+    name: str,
+    layers: Mapping[str, pd.DataFrame],
+    *,
+    formats: tuple[str, ...] | list[str] = FORMATS,
+    release: dt.datetime | None = None,
+) -> list[Path]:
+    """Write the layers (already checked against the exchange schema, ``code`` a column) in the other forms.
+
+    Parameters
+    ----------
+    folder : path-like
+        Where to write (the run's staging folder).
+    name : str
+        The pipeline's name (name of the workbook).
+    layers : mapping of layer name to frame
+    formats : sequence of "csv", "xlsx", "geojson"
+    release : datetime, optional
+        The document date of the workbook (default 1970-01-01): never the clock.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Raises
+    ------
+    ExportError
+        If a format is unknown or a file cannot be written.
+    """
+    folder = Path(folder)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ExportError(f"unknown table format(s) {bad}; allowed: {', '.join(FORMATS)}")
+    written: list[Path] = []
+    try:
+        if "csv" in formats:
+            for layer, frame in layers.items():
+                table = _attributes(frame)
+                path = folder / f"{layer}.csv"
+                table.to_csv(path, index=False, header=greek_headers(layer, list(table.columns)), encoding="utf-8-sig")
+                written.append(path)
+        if "xlsx" in formats:
+            written.append(_write_xlsx(folder / f"{name}.xlsx", layers, release))
+        if "geojson" in formats:
+            for layer, frame in layers.items():
+                if not isinstance(frame, gpd.GeoDataFrame):
+                    continue
+                path = folder / f"{layer}.geojson"
+                pyogrio.write_dataframe(
+                    frame.to_crs(4326),
+                    path,
+                    driver="GeoJSON",
+                    layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "6", "WRITE_NAME": "NO"},
+                )
+                written.append(path)
+    except ExportError:
+        raise
+    except Exception as exc:  # pandas, xlsxwriter and GDAL raise several types; name the folder
+        raise ExportError(f"writing the tables of {name!r} into {folder} failed: {exc}") from exc
+    logger.info("tables: %s", ", ".join(p.name for p in written))
+    return written
+
+
+def _write_xlsx(path: Path, layers: Mapping[str, pd.DataFrame], release: dt.datetime | None) -> Path:
+    import xlsxwriter
+
+    when = (release or dt.datetime(1970, 1, 1)).replace(tzinfo=None)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_urls": False})
+    wb.set_properties({"created": when, "author": "spatial_poverty", "title": path.stem})
+    head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#eeeeee"})
+    text = wb.add_format({"num_format": "@"})
+    fields: list[tuple[str, FieldSpec]] = []
+    for layer, frame in layers.items():
+        table = _attributes(frame)
+        ws = wb.add_worksheet(layer[:31])
+        headers = greek_headers(layer, list(table.columns))
+        specs = {f.name: f for f in layer_fields(layer, list(table.columns))}
+        fields += [(layer, specs[c]) for c in table.columns if c in specs]
+        for j, (col, h) in enumerate(zip(table.columns, headers, strict=True)):
+            ws.write_string(0, j, h, head)
+            is_text = specs[col].type == "TEXT" if col in specs else True
+            ws.set_column(j, j, max(12, min(40, len(h) + 2)), text if is_text else None)
+            for i, v in enumerate(table[col].tolist(), 1):
+                if v is None or (isinstance(v, float) and v != v):
+                    continue
+                if is_text:
+                    ws.write_string(i, j, str(v))
+                elif isinstance(v, bool):
+                    ws.write_boolean(i, j, v)
+                else:
+                    ws.write_number(i, j, v)
+        ws.freeze_panes(1, 0)
+    ws = wb.add_worksheet("Πεδία")
+    cols = ["Επίπεδο / layer", "Πεδίο / field", "Ελληνικά", "English", "Μονάδα / unit", "Περιγραφή / description"]
+    for j, h in enumerate(cols):
+        ws.write_string(0, j, h, head)
+    for i, (layer, f) in enumerate(fields, 1):
+        for j, v in enumerate((layer, f.name, f.alias_el, f.alias_en, f.unit, f.description)):
+            ws.write_string(i, j, v)
+    ws.set_column(0, 5, 24)
+    wb.close()
+    return path
