@@ -182,7 +182,7 @@ def delivery_layers() -> dict[str, pd.DataFrame]:
             "area_share": [1.0],
             "name_2011": ["Κομοτηνής"],
             "name_2021": ["Κομοτηνής"],
-            "name_match": [True],
+            "name_match": ["exact (1.0)"],
             "method": ["whole"],
         }
     )
