@@ -491,7 +491,7 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec(
             "q_sim",
             "REAL",
-            "q (LISA)",
+            "Τιμή q (LISA)",
             "LISA q-value",
             "False discovery rate q-value of p_sim (Benjamini-Hochberg unless the pipeline sets another correction)",
             minimum=0,

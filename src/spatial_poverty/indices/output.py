@@ -147,8 +147,14 @@ def run_index(
     if "name_el" in municipalities.columns:
         table.insert(0, "name_el", municipalities["name_el"].reindex(table.index))
     files = write_index_tables(table, folder, spec)
+    layer_table = table.copy()
+    if "name_en" in municipalities.columns:
+        # The exchange schema gives every municipality layer both names (QGIS labels, the English style).
+        layer_table.insert(
+            1 if "name_el" in table.columns else 0, "name_en", municipalities["name_en"].reindex(table.index)
+        )
     layer = gpd.GeoDataFrame(
-        table, geometry=municipalities.geometry.reindex(table.index).to_numpy(), crs=municipalities.crs
+        layer_table, geometry=municipalities.geometry.reindex(table.index).to_numpy(), crs=municipalities.crs
     )
     layer.index.name = "code"
     summary = unc.to_dict()
