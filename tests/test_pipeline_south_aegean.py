@@ -25,6 +25,7 @@ RTOL = 1e-10
 
 def test_published_folder(south_aegean_run):
     assert sorted(p.name for p in south_aegean_run.iterdir()) == [
+        "figures",
         "manifest.json",
         "map.html",
         "run.log",
@@ -95,7 +96,9 @@ def test_manifest(south_aegean_run):
     assert man["weights"]["n_components"] == 1
     assert set(man["timings_s"]) >= {"ingest", "weights", "statistics", "geopackage", "map"}
     assert {"numpy", "libpysal", "esda", "gdal"} <= set(man["versions"])
-    assert {o["path"] for o in man["outputs"]} == {"south_aegean.gpkg", "map.html", "run.log"}
+    assert {o["path"] for o in man["outputs"] if "/" not in o["path"]} == {"south_aegean.gpkg", "map.html", "run.log"}
+    figures = {o["path"] for o in man["outputs"] if o["path"].startswith("figures/")}
+    assert {"figures/choropleth_density.png", "figures/lisa_density.pdf", "figures/moran_density.png"} <= figures
     assert man["excluded"][0]["code"] == "9901"
     log = (south_aegean_run / "run.log").read_text(encoding="utf-8")
     assert "left out 9901" in log

@@ -1,0 +1,142 @@
+"""What a run publishes for people to read: static maps, the target table and chart, and ``report.html``.
+
+:func:`write_run_products` is the one call the runner makes, after the GeoPackage and the interactive map are in
+the staging folder and the manifest is assembled. It reads the GeoPackage back, so it uses whatever layers the
+run wrote: ``municipalities`` and ``lisa_<var>`` always; ``deprivation_index`` and ``gistar_<var>`` when the
+run computed them.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from spatial_poverty.ingest.catalogue import sha256_file
+from spatial_poverty.maps.static import Lang, MapLabel, write_run_maps
+
+if TYPE_CHECKING:
+    from spatial_poverty.pipeline.config import PipelineConfig
+
+__all__ = ["FIGURES_DIR", "RunLayers", "read_run_layers", "write_run_products"]
+
+logger = logging.getLogger(__name__)
+
+#: Subfolder of a run's output folder that holds the static maps (PNG and PDF).
+FIGURES_DIR = "figures"
+
+
+class RunLayers:
+    """The layers of a run's GeoPackage, indexed by code: the municipalities and what else the run published."""
+
+    def __init__(
+        self,
+        municipalities: gpd.GeoDataFrame,
+        lisa: Mapping[str, pd.DataFrame],
+        gistar: Mapping[str, pd.DataFrame],
+        index: pd.DataFrame | None,
+    ) -> None:
+        self.municipalities = municipalities
+        self.lisa = dict(lisa)
+        self.gistar = dict(gistar)
+        self.index = index
+
+    def __repr__(self) -> str:
+        return (
+            f"RunLayers({len(self.municipalities)} municipalities, lisa {sorted(self.lisa)}, "
+            f"gistar {sorted(self.gistar)}, index {'yes' if self.index is not None else 'no'})"
+        )
+
+
+def _by_code(frame: pd.DataFrame) -> pd.DataFrame:
+    if "code" in frame.columns:
+        frame = frame.set_index("code")
+    frame.index = frame.index.astype(str)
+    frame.index.name = "code"
+    return frame
+
+
+def read_run_layers(gpkg: str | Path) -> RunLayers:
+    """Read a run's GeoPackage: ``municipalities``, every ``lisa_<var>`` and ``gistar_<var>``, and
+    ``deprivation_index`` if present."""
+    names = [str(n) for n in pyogrio.list_layers(gpkg)[:, 0]]
+    municipalities = _by_code(gpd.read_file(gpkg, layer="municipalities"))
+    lisa = {n.removeprefix("lisa_"): _by_code(gpd.read_file(gpkg, layer=n)) for n in names if n.startswith("lisa_")}
+    gistar = {
+        n.removeprefix("gistar_"): _by_code(gpd.read_file(gpkg, layer=n)) for n in names if n.startswith("gistar_")
+    }
+    index = (
+        _by_code(pd.DataFrame(gpd.read_file(gpkg, layer="deprivation_index"))) if "deprivation_index" in names else None
+    )
+    return RunLayers(municipalities, lisa, gistar, index)
+
+
+def write_run_products(
+    cfg: PipelineConfig,
+    staging: Path,
+    manifest: Mapping[str, Any],
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Write the static maps into ``staging/figures`` and return the manifest with them added.
+
+    Parameters
+    ----------
+    cfg : PipelineConfig
+        The run's configuration.
+    staging : pathlib.Path
+        The run's staging folder, holding ``<pipeline>.gpkg`` already.
+    manifest : mapping
+        The run's manifest so far (not changed: a new dict is returned).
+
+    Returns
+    -------
+    dict
+        A copy of ``manifest`` whose ``outputs`` list the new files (with SHA-256) and whose ``timings_s`` has
+        the new stage.
+    """
+    from spatial_poverty.pipeline.config import INDICATORS  # here: the pipeline package imports this module
+
+    lang: Lang = "el"
+    out = copy.deepcopy(dict(manifest))
+    t0 = time.perf_counter()
+    if progress:
+        progress("static maps")
+    layers = read_run_layers(staging / f"{manifest['pipeline']}.gpkg")
+    attribution = " · ".join(dict.fromkeys(i["attribution"] for i in manifest.get("inputs", [])))
+    variables = [
+        MapLabel(c, INDICATORS[c][0], unit=INDICATORS[c][1], diverging=(c == "pop_change_pct"))
+        for c in cfg.indicators
+        if c in layers.municipalities.columns
+    ]
+    written = write_run_maps(
+        staging / FIGURES_DIR,
+        layers.municipalities,
+        variables=variables,
+        lisa=layers.lisa,
+        gistar=layers.gistar,
+        index=layers.index,
+        alpha=cfg.statistics.alpha,
+        permutations=cfg.statistics.permutations,
+        attribution=attribution or "Πηγή: ΕΛ.ΣΤΑΤ.",
+        lang=lang,
+    )
+    files = [p for paths in written.values() for p in paths]
+    out.setdefault("timings_s", {})["static maps"] = round(time.perf_counter() - t0, 3)
+    out["figures"] = {name: [p.relative_to(staging).as_posix() for p in paths] for name, paths in written.items()}
+    out["outputs"] = [
+        *out.get("outputs", []),
+        *(
+            {"path": p.relative_to(staging).as_posix(), "sha256": sha256_file(p), "bytes": p.stat().st_size}
+            for p in files
+        ),
+    ]
+    logger.info("static maps: %d figures, %d files", len(written), len(files))
+    return out
