@@ -16,6 +16,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "data" / "raw" / "catalogue.yaml"
+#: Inputs of the targets monitored by pipelines/targets/*.yaml.
+TARGET_SOURCES = [
+    "eurostat_arope_greece_national",
+    "eurostat_ilc_peps11_el_2003_2020",
+    "elstat_lfs_annual_nuts2_population_status",
+]
 
 
 def _bundle_dir() -> Path:
@@ -42,7 +48,7 @@ def raw_dir(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     raw = tmp_path_factory.mktemp("raw")
     cat = load_catalogue(CATALOGUE)
-    sync(cat, bundle, raw, ids=["elstat_2021_municipalities", "elstat_2021_population"])
+    sync(cat, bundle, raw, ids=["elstat_2021_municipalities", "elstat_2021_population", *TARGET_SOURCES])
     return raw
 
 
@@ -51,6 +57,7 @@ def pipeline_copy(name: str, raw: Path, processed: Path, dest: Path, **replace: 
     text = (ROOT / "pipelines" / f"{name}.yaml").read_text(encoding="utf-8")
     text = text.replace("../data/raw/catalogue.yaml", str(CATALOGUE))
     text = text.replace("../data/raw", str(raw)).replace("../data/processed", str(processed))
+    text = text.replace("targets: targets/", f"targets: {ROOT / 'pipelines' / 'targets'}/")
     for old, new in replace.items():
         text = text.replace(old, new)
     out = dest / f"{name}.yaml"

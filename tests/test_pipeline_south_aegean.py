@@ -16,7 +16,7 @@ import pytest
 from spatial_poverty.pipeline import load_config
 from spatial_poverty.stats import GlobalMoran, build_weights
 
-from .conftest import pipeline_copy, run_cli
+from .conftest import TARGET_SOURCES, pipeline_copy, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +30,7 @@ def test_published_folder(south_aegean_run):
         "map.html",
         "run.log",
         "south_aegean.gpkg",
+        "targets.csv",
     ]
 
 
@@ -89,14 +90,21 @@ def test_map_needs_no_network(south_aegean_run):
 def test_manifest(south_aegean_run):
     man = json.loads((south_aegean_run / "manifest.json").read_text(encoding="utf-8"))
     assert man["seed"] == 20211 and man["pipeline"] == "south_aegean"
-    assert {i["id"] for i in man["inputs"]} == {"elstat_2021_municipalities", "elstat_2021_population"}
+    assert {i["id"] for i in man["inputs"]} == {"elstat_2021_municipalities", "elstat_2021_population"} | set(
+        TARGET_SOURCES
+    )
     assert all(len(i["sha256"]) == 64 for i in man["inputs"])
     assert man["counts"] == {"municipalities": 34, "pop_2011": 309_015, "pop_2021": 327_820}
     assert man["weights"]["isolates_contiguity"] and man["weights"]["isolates"] == []
     assert man["weights"]["n_components"] == 1
     assert set(man["timings_s"]) >= {"ingest", "weights", "statistics", "geopackage", "map"}
     assert {"numpy", "libpysal", "esda", "gdal"} <= set(man["versions"])
-    assert {o["path"] for o in man["outputs"] if "/" not in o["path"]} == {"south_aegean.gpkg", "map.html", "run.log"}
+    assert {o["path"] for o in man["outputs"] if "/" not in o["path"]} == {
+        "south_aegean.gpkg",
+        "map.html",
+        "run.log",
+        "targets.csv",
+    }
     figures = {o["path"] for o in man["outputs"] if o["path"].startswith("figures/")}
     assert {"figures/choropleth_density.png", "figures/lisa_density.pdf", "figures/moran_density.png"} <= figures
     assert man["excluded"][0]["code"] == "9901"
@@ -139,3 +147,13 @@ def test_second_run_gives_the_same_numbers(south_aegean_run, raw_dir, tmp_path):
     assert m1["statistics"] == m2["statistics"] and m1["weights"] == m2["weights"]
     assert m1["run_id"] != m2["run_id"]
     np.testing.assert_array_equal(sorted(m1["counts"].values()), sorted(m2["counts"].values()))
+
+
+def test_targets_table(south_aegean_run):
+    table = pd.read_csv(south_aegean_run / "targets.csv", dtype={"id": str})
+    assert list(table["id"]) == ["arope_el42", "arope_el", "unemployment_el42"]
+    assert set(table["status"]) <= {"reached", "on track", "off track", "no data"}
+    assert table.set_index("id").loc["arope_el42", "latest_value"] == 30.8
+    man = json.loads((south_aegean_run / "manifest.json").read_text(encoding="utf-8"))
+    assert man["targets"]["status"] == dict(zip(table["id"], table["status"], strict=True))
+    assert (south_aegean_run / "figures" / "targets.png").is_file()

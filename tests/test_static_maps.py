@@ -120,7 +120,7 @@ def _pixel_colours(fig: Figure) -> dict[str, tuple[float, float, float]]:
             p = max(rings, key=lambda r: r.area).representative_point()
             x, y = p.x, p.y
         px, py = ax.transData.transform((x, y))
-        out[code] = tuple(img[int(round(h - py)), int(round(px))])
+        out[code] = tuple(img[round(h - py), round(px)])
     return out
 
 

@@ -100,6 +100,13 @@ class MapOptions(_Strict):
     simplify_m: float = Field(default=100.0, ge=0, le=5000)
 
 
+class ReportOptions(_Strict):
+    """The run's report (``report.html``), its static maps and the targets it monitors."""
+
+    targets: Path | None = Field(default=None, description="a targets file (pipelines/targets/<region>.yaml)")
+    language: Literal["el", "en"] = "el"
+
+
 class PipelineConfig(_Strict):
     """A pipeline: one area, its indicators and statistics, published to ``processed/<name>/``."""
 
@@ -114,6 +121,7 @@ class PipelineConfig(_Strict):
     weights: Weights = Field(default_factory=Weights)
     statistics: Statistics = Field(default_factory=Statistics)
     map: MapOptions = Field(default_factory=MapOptions)
+    report: ReportOptions = Field(default_factory=ReportOptions)
 
     # Set by load_config: where the file is, and its checksum (not part of the YAML).
     config_file: Path | None = Field(default=None, exclude=True)

@@ -9,6 +9,7 @@ run computed them.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -19,8 +20,10 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from spatial_poverty.ingest.catalogue import sha256_file
-from spatial_poverty.maps.static import Lang, MapLabel, write_run_maps
+from spatial_poverty.errors import ConfigError
+from spatial_poverty.ingest.catalogue import load_catalogue, sha256_file, verify
+from spatial_poverty.maps.static import Lang, MapLabel, save_figure, write_run_maps
+from spatial_poverty.targets import evaluate_targets, load_targets, read_series, target_sources, targets_chart
 
 if TYPE_CHECKING:
     from spatial_poverty.pipeline.config import PipelineConfig
@@ -104,7 +107,7 @@ def write_run_products(
     """
     from spatial_poverty.pipeline.config import INDICATORS  # here: the pipeline package imports this module
 
-    lang: Lang = "el"
+    lang: Lang = cfg.report.language
     out = copy.deepcopy(dict(manifest))
     t0 = time.perf_counter()
     if progress:
@@ -130,6 +133,22 @@ def write_run_products(
     )
     files = [p for paths in written.values() for p in paths]
     out.setdefault("timings_s", {})["static maps"] = round(time.perf_counter() - t0, 3)
+    if cfg.report.targets is not None:
+        t0 = time.perf_counter()
+        if progress:
+            progress("targets")
+        table, extra_inputs, target_files, written_chart = _targets(cfg, staging, lang=lang, attribution=attribution)
+        files += [*target_files, *written_chart]
+        written["targets"] = written_chart
+        out["inputs"] = [*out.get("inputs", []), *extra_inputs]
+        out["targets"] = {
+            "file": str(cfg.resolve(cfg.report.targets)),
+            "sha256": sha256_file(cfg.resolve(cfg.report.targets)),
+            "table": "targets.csv",
+            "status": table.set_index("id")["status"].to_dict(),
+            "rows": json.loads(table.to_json(orient="records", force_ascii=False)),
+        }
+        out["timings_s"]["targets"] = round(time.perf_counter() - t0, 3)
     out["figures"] = {name: [p.relative_to(staging).as_posix() for p in paths] for name, paths in written.items()}
     out["outputs"] = [
         *out.get("outputs", []),
@@ -140,3 +159,39 @@ def write_run_products(
     ]
     logger.info("static maps: %d figures, %d files", len(written), len(files))
     return out
+
+
+def _targets(
+    cfg: PipelineConfig, staging: Path, *, lang: Lang, attribution: str
+) -> tuple[pd.DataFrame, list[dict[str, Any]], list[Path], list[Path]]:
+    """Evaluate the run's targets file: ``targets.csv`` and ``figures/targets.*``; the inputs used."""
+    if cfg.report.targets is None:  # pragma: no cover - the caller checks
+        raise ConfigError("no targets file configured")
+    targets = load_targets(cfg.resolve(cfg.report.targets))
+    catalogue = load_catalogue(cfg.resolve(cfg.paths.catalogue))
+    raw = cfg.resolve(cfg.paths.raw)
+    ids = target_sources(targets)
+    unknown = [i for i in ids if i not in catalogue.ids]
+    if unknown:
+        raise ConfigError(f"{targets.path}: the targets need inputs {unknown}, which the data catalogue does not list")
+    checksums = verify(catalogue, raw, ids)
+    series = read_series(targets, {i: raw / catalogue[i].path for i in ids})
+    table = evaluate_targets(targets, series)
+    csv = staging / "targets.csv"
+    table.to_csv(csv, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
+    sources = " · ".join(dict.fromkeys(catalogue[i].attribution for i in ids))
+    chart = save_figure(targets_chart(table, lang=lang, attribution=sources), staging / FIGURES_DIR / "targets")
+    inputs = [
+        {
+            "id": i,
+            "path": catalogue[i].path,
+            "sha256": checksums[i],
+            "publisher": catalogue[i].publisher,
+            "licence": catalogue[i].licence,
+            "attribution": catalogue[i].attribution,
+        }
+        for i in ids
+    ]
+    for _, r in table.iterrows():
+        logger.info("target %s (%s %s): %s", r["id"], r["indicator"], r["area"], r["status"])
+    return table, inputs, [csv], chart
