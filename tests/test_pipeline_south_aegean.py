@@ -28,6 +28,7 @@ def test_published_folder(south_aegean_run):
         "figures",
         "manifest.json",
         "map.html",
+        "report.html",
         "run.log",
         "south_aegean.gpkg",
         "targets.csv",
@@ -102,6 +103,7 @@ def test_manifest(south_aegean_run):
     assert {o["path"] for o in man["outputs"] if "/" not in o["path"]} == {
         "south_aegean.gpkg",
         "map.html",
+        "report.html",
         "run.log",
         "targets.csv",
     }

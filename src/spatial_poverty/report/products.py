@@ -16,69 +16,21 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from spatial_poverty.errors import ConfigError
 from spatial_poverty.ingest.catalogue import load_catalogue, sha256_file, verify
 from spatial_poverty.maps.static import Lang, MapLabel, save_figure, write_run_maps
+from spatial_poverty.report.html import write_report
+from spatial_poverty.report.layers import FIGURES_DIR, read_run_layers
 from spatial_poverty.targets import evaluate_targets, load_targets, read_series, target_sources, targets_chart
 
 if TYPE_CHECKING:
     from spatial_poverty.pipeline.config import PipelineConfig
 
-__all__ = ["FIGURES_DIR", "RunLayers", "read_run_layers", "write_run_products"]
+__all__ = ["write_run_products"]
 
 logger = logging.getLogger(__name__)
-
-#: Subfolder of a run's output folder that holds the static maps (PNG and PDF).
-FIGURES_DIR = "figures"
-
-
-class RunLayers:
-    """The layers of a run's GeoPackage, indexed by code: the municipalities and what else the run published."""
-
-    def __init__(
-        self,
-        municipalities: gpd.GeoDataFrame,
-        lisa: Mapping[str, pd.DataFrame],
-        gistar: Mapping[str, pd.DataFrame],
-        index: pd.DataFrame | None,
-    ) -> None:
-        self.municipalities = municipalities
-        self.lisa = dict(lisa)
-        self.gistar = dict(gistar)
-        self.index = index
-
-    def __repr__(self) -> str:
-        return (
-            f"RunLayers({len(self.municipalities)} municipalities, lisa {sorted(self.lisa)}, "
-            f"gistar {sorted(self.gistar)}, index {'yes' if self.index is not None else 'no'})"
-        )
-
-
-def _by_code(frame: pd.DataFrame) -> pd.DataFrame:
-    if "code" in frame.columns:
-        frame = frame.set_index("code")
-    frame.index = frame.index.astype(str)
-    frame.index.name = "code"
-    return frame
-
-
-def read_run_layers(gpkg: str | Path) -> RunLayers:
-    """Read a run's GeoPackage: ``municipalities``, every ``lisa_<var>`` and ``gistar_<var>``, and
-    ``deprivation_index`` if present."""
-    names = [str(n) for n in pyogrio.list_layers(gpkg)[:, 0]]
-    municipalities = _by_code(gpd.read_file(gpkg, layer="municipalities"))
-    lisa = {n.removeprefix("lisa_"): _by_code(gpd.read_file(gpkg, layer=n)) for n in names if n.startswith("lisa_")}
-    gistar = {
-        n.removeprefix("gistar_"): _by_code(gpd.read_file(gpkg, layer=n)) for n in names if n.startswith("gistar_")
-    }
-    index = (
-        _by_code(pd.DataFrame(gpd.read_file(gpkg, layer="deprivation_index"))) if "deprivation_index" in names else None
-    )
-    return RunLayers(municipalities, lisa, gistar, index)
 
 
 def write_run_products(
@@ -150,6 +102,11 @@ def write_run_products(
         }
         out["timings_s"]["targets"] = round(time.perf_counter() - t0, 3)
     out["figures"] = {name: [p.relative_to(staging).as_posix() for p in paths] for name, paths in written.items()}
+    t0 = time.perf_counter()
+    if progress:
+        progress("report")
+    files.append(write_report(staging, out, staging / "report.html", lang=lang, layers=layers))
+    out["timings_s"]["report"] = round(time.perf_counter() - t0, 3)
     out["outputs"] = [
         *out.get("outputs", []),
         *(
