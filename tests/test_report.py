@@ -252,3 +252,25 @@ def test_report_command_in_english(south_aegean_run, tmp_path):
     assert '<html lang="en">' in page and "Target monitoring" in page and "Megisti" in page
     proc = run_cli("report", str(tmp_path), "-o", str(tmp_path / "x.html"))
     assert proc.returncode == 4 and "not a run folder" in proc.stderr
+
+
+def test_run_products_use_the_index_and_gistar_layers(run_folder):
+    """write_run_products on the fixture folder: figures, report, and map.html drawn again with index and Gi*."""
+    from spatial_poverty.pipeline.config import PipelineConfig
+    from spatial_poverty.report import write_run_products
+
+    folder, manifest = run_folder
+    (folder / "map.html").write_text("<html>placeholder</html>", encoding="utf-8")
+    cfg = PipelineConfig(
+        name="fixture", title="Τεστ", seed=1, indicators=["density"], statistics={"variables": ["density"]}
+    )
+    base = {**manifest, "figures": {}, "outputs": [{"path": "map.html", "sha256": "x", "bytes": 1}]}
+    out = write_run_products(cfg, folder, base)
+    assert base["outputs"] == [{"path": "map.html", "sha256": "x", "bytes": 1}]  # the input is not changed
+    page = (folder / "map.html").read_text(encoding="utf-8")
+    for text in ("Δείκτης αποστέρησης", "Θερμά/ψυχρά σημεία Gi*", "sp-search-input"):
+        assert text in page or json.dumps(text)[1:-1] in page, text  # folium escapes text inside JSON
+    entry = next(o for o in out["outputs"] if o["path"] == "map.html")
+    assert entry["sha256"] != "x" and len(entry["sha256"]) == 64
+    assert {"choropleth_deprivation_index", "gistar_density", "lisa_density"} <= set(out["figures"])
+    assert (folder / "report.html").is_file() and "report.html" in {o["path"] for o in out["outputs"]}

@@ -20,9 +20,10 @@ import pandas as pd
 
 from spatial_poverty.errors import ConfigError
 from spatial_poverty.ingest.catalogue import load_catalogue, sha256_file, verify
+from spatial_poverty.maps.interactive import IndicatorLayer, interactive_map, write_map
 from spatial_poverty.maps.static import Lang, MapLabel, save_figure, write_run_maps
 from spatial_poverty.report.html import write_report
-from spatial_poverty.report.layers import FIGURES_DIR, read_run_layers
+from spatial_poverty.report.layers import FIGURES_DIR, RunLayers, read_run_layers
 from spatial_poverty.targets import evaluate_targets, load_targets, read_series, target_sources, targets_chart
 
 if TYPE_CHECKING:
@@ -102,6 +103,14 @@ def write_run_products(
         }
         out["timings_s"]["targets"] = round(time.perf_counter() - t0, 3)
     out["figures"] = {name: [p.relative_to(staging).as_posix() for p in paths] for name, paths in written.items()}
+    if (layers.index is not None or layers.gistar) and (staging / "map.html").is_file():
+        _redraw_map(cfg, staging, layers, attribution)
+        out["outputs"] = [
+            {**o, "sha256": sha256_file(staging / "map.html"), "bytes": (staging / "map.html").stat().st_size}
+            if o.get("path") == "map.html"
+            else o
+            for o in out.get("outputs", [])
+        ]
     t0 = time.perf_counter()
     if progress:
         progress("report")
@@ -116,6 +125,24 @@ def write_run_products(
     ]
     logger.info("static maps: %d figures, %d files", len(written), len(files))
     return out
+
+
+def _redraw_map(cfg: PipelineConfig, staging: Path, layers: RunLayers, attribution: str) -> None:
+    """Draw ``map.html`` again with the index and Gi* layers the run published (the map stage runs before them)."""
+    from spatial_poverty.pipeline.config import INDICATORS
+
+    m = interactive_map(
+        layers.municipalities,
+        title=cfg.title,
+        indicators=[IndicatorLayer(c, *INDICATORS[c], diverging=(c == "pop_change_pct")) for c in cfg.indicators],
+        lisa=layers.lisa,
+        attribution=attribution,
+        simplify_m=cfg.map.simplify_m,
+        gistar=layers.gistar,
+        index=layers.index,
+    )
+    write_map(m, staging / "map.html")
+    logger.info("map.html drawn again with %s", "the index and Gi* layers")
 
 
 def _targets(
