@@ -13,9 +13,16 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "data" / "raw" / "catalogue.yaml"
+#: Inputs of the targets monitored by pipelines/targets/*.yaml.
+TARGET_SOURCES = [
+    "eurostat_arope_greece_national",
+    "eurostat_ilc_peps11_el_2003_2020",
+    "elstat_lfs_annual_nuts2_population_status",
+]
 
 
 def _bundle_dir() -> Path:
@@ -42,15 +49,38 @@ def raw_dir(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     raw = tmp_path_factory.mktemp("raw")
     cat = load_catalogue(CATALOGUE)
-    sync(cat, bundle, raw, ids=["elstat_2021_municipalities", "elstat_2021_population"])
+    sync(cat, bundle, raw, ids=pipeline_source_ids())
     return raw
 
 
-def pipeline_copy(name: str, raw: Path, processed: Path, dest: Path, **replace: str) -> Path:
-    """A copy of ``pipelines/<name>.yaml`` whose paths point to ``raw`` and ``processed``."""
+def pipeline_source_ids() -> list[str]:
+    """Every catalogue id the shipped pipelines and their targets read."""
+    ids = dict.fromkeys(TARGET_SOURCES)
+    for path in sorted((ROOT / "pipelines").glob("*.yaml")):
+        ids.update(dict.fromkeys(yaml.safe_load(path.read_text(encoding="utf-8")).get("sources", {}).values()))
+    return list(ids)
+
+
+#: What ``lean=True`` keeps of a pipeline: the 2021 boundaries and population, the weights and statistics. The
+#: publication tests (locks, kills) exercise the same staging and swap on this quicker run.
+LEAN_SOURCES = ("boundaries", "population")
+
+
+def pipeline_copy(name: str, raw: Path, processed: Path, dest: Path, *, lean: bool = False, **replace: str) -> Path:
+    """A copy of ``pipelines/<name>.yaml`` whose paths point to ``raw`` and ``processed``.
+
+    ``lean=True`` drops the national sources, the index and the report (see :data:`LEAN_SOURCES`).
+    """
     text = (ROOT / "pipelines" / f"{name}.yaml").read_text(encoding="utf-8")
+    if lean:
+        doc = yaml.safe_load(text)
+        doc["sources"] = {k: v for k, v in doc["sources"].items() if k in LEAN_SOURCES}
+        doc.pop("index", None)
+        doc.pop("report", None)
+        text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
     text = text.replace("../data/raw/catalogue.yaml", str(CATALOGUE))
     text = text.replace("../data/raw", str(raw)).replace("../data/processed", str(processed))
+    text = text.replace("targets: targets/", f"targets: {ROOT / 'pipelines' / 'targets'}/")
     for old, new in replace.items():
         text = text.replace(old, new)
     out = dest / f"{name}.yaml"

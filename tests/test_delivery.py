@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from shapely.geometry import MultiPolygon, box
 from spatial_poverty.errors import ExportError
 from spatial_poverty.export.delivery import Delivery, SourceRef, build_geopackage
 from spatial_poverty.export.metadata import ISO_19139_URI, MANIFEST_URI
-from spatial_poverty.export.schema import FIELDS
+from spatial_poverty.export.schema import field_spec, layer_spec
 
 #: Relative tolerance on areas after a round trip through another CRS.
 AREA_RTOL = 1e-6
@@ -79,7 +80,15 @@ def test_south_aegean_geopackage_is_valid_styled_and_documented(south_aegean_run
     proc = validator(gpkg)
     assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout + proc.stderr
 
-    feature_layers = ["municipalities", "lisa_pop_change_pct", "lisa_density"]
+    feature_layers = [
+        "municipalities",
+        "deprivation_index",
+        "lisa_pop_change_pct",
+        "gistar_pop_change_pct",
+        "lisa_density",
+        "gistar_density",
+    ]
+    table_layers = ["code_crosswalk", "field_provenance"]
     st = styles(gpkg)
     default = st[st["useAsDefault"] == 1]
     assert sorted(default["f_table_name"]) == sorted(feature_layers)
@@ -88,11 +97,16 @@ def test_south_aegean_geopackage_is_valid_styled_and_documented(south_aegean_run
         frame = gpd.read_file(gpkg, layer=row["f_table_name"])
         qml = ET.fromstring(row["styleQML"].split("\n", 1)[1])  # after the DOCTYPE line
         aliases = {a.get("field"): a.get("name") for a in qml.iter("alias")}
+        spec = layer_spec(row["f_table_name"])
         for col in frame.columns.drop("geometry"):
-            assert FIELDS[col].alias_el in aliases[col], (row["f_table_name"], col)  # Greek alias of every field
+            f = field_spec(spec, col)  # templates resolved: income_score is {domain}_score
+            # The Greek alias of every field.
+            assert f is not None and f.alias_el in aliases[col], (row["f_table_name"], col)
         assert qml.find("labeling/settings/text-style").get("fieldName") == "name_el"
         ET.fromstring(row["styleSLD"].encode("utf-8"))  # well-formed SLD
-        assert "#ff0000" in row["styleSLD"] or "#bd0026" in row["styleSLD"]
+        # The top colour of its palette: GeoDa's High-High, the darkest YlOrRd class, or the 99% hot spot.
+        colours = set(re.findall(r"#[0-9a-f]{6}", row["styleSLD"]))
+        assert {"#ff0000", "#bd0026", "#d62f27"} & colours, row["f_table_name"]
 
     md = metadata(gpkg)
     iso = ET.fromstring(md[ISO_19139_URI].encode("utf-8"))
@@ -114,7 +128,12 @@ def test_south_aegean_geopackage_is_valid_styled_and_documented(south_aegean_run
 
     inside = json.loads(md[MANIFEST_URI])
     assert inside["seed"] == run_manifest["seed"] == 20211
-    assert [i["sha256"] for i in inside["inputs"]] == [i["sha256"] for i in run_manifest["inputs"]]
+    # Every input of the layers; the manifest adds the targets' series, read after the GeoPackage is written.
+    n = len(inside["inputs"])
+    assert [i["sha256"] for i in inside["inputs"]] == [i["sha256"] for i in run_manifest["inputs"][:n]]
+    assert n == 10 and {i["id"] for i in run_manifest["inputs"][n:]} <= set(
+        run_manifest["config"]["sources"].values()
+    ) | {"eurostat_arope_greece_national"}
     assert inside["versions"] == run_manifest["versions"] and inside["config"] == run_manifest["config"]
     assert inside["statistics"] == run_manifest["statistics"]
 
@@ -125,10 +144,13 @@ def test_south_aegean_geopackage_is_valid_styled_and_documented(south_aegean_run
         for g in root.find("layer-tree-group").findall("layer-tree-group")
     ]
     assert groups == [
-        ("Δείκτες", ["municipalities"]),
-        ("Χωρική αυτοσυσχέτιση", ["lisa_density", "lisa_pop_change_pct"]),
+        ("Δείκτες", ["deprivation_index", "municipalities"]),
+        ("Χωρική αυτοσυσχέτιση", ["lisa_density", "lisa_pop_change_pct", "gistar_density", "gistar_pop_change_pct"]),
+        ("Πίνακες", table_layers),
     ]
-    assert {d.text for d in root.iter("datasource")} == {f"./south_aegean.gpkg|layername={n}" for n in feature_layers}
+    assert {d.text for d in root.iter("datasource")} == {
+        f"./south_aegean.gpkg|layername={n}" for n in feature_layers + table_layers
+    }
 
     con = sqlite3.connect(gpkg)
     try:

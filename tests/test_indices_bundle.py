@@ -108,7 +108,7 @@ def test_pipeline_publishes_the_index_layer(name, n, raw_dir, tmp_path):
     for run in ("first", "second") if name == "south_aegean" else ("first",):
         work = tmp_path / run
         work.mkdir()
-        cfg = pipeline_copy(name, raw_dir, work / "processed", work)
+        cfg = pipeline_copy(name, raw_dir, work / "processed", work, lean=True)
         text = cfg.read_text(encoding="utf-8") + yaml.safe_dump(SECTION, allow_unicode=True, sort_keys=False)
         cfg.write_text(text, encoding="utf-8")
         proc = run_cli("run", str(cfg))
@@ -138,8 +138,8 @@ def test_pipeline_publishes_the_index_layer(name, n, raw_dir, tmp_path):
 
 @pytest.mark.slow
 def test_recipe_on_a_table_without_its_columns_stops_before_publishing(raw_dir, tmp_path):
-    """Until the national table carries the 2001 census columns, a recipe names what is missing (exit 3)."""
-    cfg = pipeline_copy("south_aegean", raw_dir, tmp_path / "processed", tmp_path)
+    """Without the national sources (no 2001 census columns), a recipe names what is missing (exit 3)."""
+    cfg = pipeline_copy("south_aegean", raw_dir, tmp_path / "processed", tmp_path, lean=True)
     cfg.write_text(cfg.read_text(encoding="utf-8") + "index:\n  recipe: imd\n", encoding="utf-8")
     proc = run_cli("run", str(cfg))
     assert proc.returncode == 3, proc.stderr

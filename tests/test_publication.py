@@ -89,7 +89,9 @@ def test_two_runs_started_together_one_refused_one_complete(raw_dir, tmp_path):
     start-up time of the two processes.
     """
     processed = tmp_path / "processed"
-    cfg = pipeline_copy("south_aegean", raw_dir, processed, tmp_path, **{"permutations: 999": "permutations: 99999"})
+    cfg = pipeline_copy(
+        "south_aegean", raw_dir, processed, tmp_path, lean=True, **{"permutations: 999": "permutations: 99999"}
+    )
     exe = Path(sys.executable).parent / "spatial-poverty"
     procs = [
         subprocess.Popen([str(exe), "run", str(cfg), "--force"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -174,7 +176,9 @@ def test_run_killed_at_random_moments_leaves_the_published_output_valid(raw_dir,
     from spatial_poverty.pipeline import load_config, run_pipeline
 
     processed = tmp_path / "processed"
-    cfg = load_config(pipeline_copy("south_aegean", raw_dir, processed, tmp_path))
+    # The lean run (2021 data, weights, statistics, GeoPackage, map): the same staging and swap as the full one,
+    # in a few seconds, so that 20 kills stay affordable.
+    cfg = load_config(pipeline_copy("south_aegean", raw_dir, processed, tmp_path, lean=True))
     target = processed / "south_aegean"
 
     def forked_run() -> int:

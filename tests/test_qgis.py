@@ -59,7 +59,14 @@ def colours(png: Path) -> set[str]:
 def test_south_aegean_opens_styled_in_qgis(qgis_python, south_aegean_run, tmp_path):
     report = open_in_qgis(qgis_python, south_aegean_run / "south_aegean.gpkg", tmp_path)
     layers = report["layers"]
-    assert sorted(layers) == ["lisa_density", "lisa_pop_change_pct", "municipalities"]
+    assert sorted(layers) == [
+        "deprivation_index",
+        "gistar_density",
+        "gistar_pop_change_pct",
+        "lisa_density",
+        "lisa_pop_change_pct",
+        "municipalities",
+    ]
     for name, info in layers.items():
         assert info["valid"] and info["features"] == 34 and info["crs"] == "EPSG:2100", name
         assert info["labels"] and info["label_field"] == "name_el", name
@@ -74,9 +81,9 @@ def test_south_aegean_opens_styled_in_qgis(qgis_python, south_aegean_run, tmp_pa
 
     project = report["project"]["south_aegean"]
     assert project["read"] and project["crs"] == "EPSG:2100"
-    assert [g["name"] for g in project["groups"]] == ["Δείκτες", "Χωρική αυτοσυσχέτιση"]
-    assert all(project["valid"].values()) and len(project["valid"]) == 3
-    assert set(project["renderers"].values()) == {"graduatedSymbol", "categorizedSymbol"}
+    assert [g["name"] for g in project["groups"]] == ["Δείκτες", "Χωρική αυτοσυσχέτιση", "Πίνακες"]
+    assert all(project["valid"].values()) and len(project["valid"]) == 8  # 6 feature layers, 2 tables
+    assert set(project["renderers"].values()) == {"graduatedSymbol", "categorizedSymbol", None}  # None: tables
 
     # The renders are styled: the darkest density class and a GeoDa LISA colour are drawn, and Greek labels
     # (dark text) are there; a grey, unstyled layer would show none of these.

@@ -199,3 +199,8 @@ def data_sync(
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+from spatial_poverty.report.cli import report as _report  # noqa: E402  (registered here, defined with the report)
+
+app.command("report")(_report)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
@@ -18,11 +19,13 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.colormap import StepColormap
+from branca.element import MacroElement
+from jinja2 import Template
 
 from spatial_poverty.maps.offline import inline_assets
 from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS_EL, NOT_SIGNIFICANT_EL
 
-__all__ = ["LISA_COLOURS", "IndicatorLayer", "interactive_map", "write_map"]
+__all__ = ["LISA_COLOURS", "IndicatorLayer", "MunicipalitySearch", "interactive_map", "write_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,26 @@ LISA_COLOURS: dict[str, str] = {
     CLUSTER_LABELS_EL[2]: "#a7adf9",  # Low-High
     CLUSTER_LABELS_EL[4]: "#f4ada8",  # High-Low
     NOT_SIGNIFICANT_EL: "#eeeeee",
+}
+
+#: Gi* bins (-3..3) in Greek, and their colours (hot spots red, cold spots blue).
+GISTAR_LABELS_EL: dict[int, str] = {
+    3: "θερμό σημείο 99%",
+    2: "θερμό σημείο 95%",
+    1: "θερμό σημείο 90%",
+    0: "μη σημαντικό",
+    -1: "ψυχρό σημείο 90%",
+    -2: "ψυχρό σημείο 95%",
+    -3: "ψυχρό σημείο 99%",
+}
+GISTAR_COLOURS_HEX: dict[int, str] = {
+    3: "#d7191c",
+    2: "#fd8d3c",
+    1: "#fed9a6",
+    0: "#eeeeee",
+    -1: "#c6dbef",
+    -2: "#6baed6",
+    -3: "#2c7bb6",
 }
 
 _SEQUENTIAL = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]  # ColorBrewer YlOrRd 5
@@ -75,6 +98,8 @@ def interactive_map(
     lisa: Mapping[str, pd.DataFrame] | None = None,
     attribution: str = "Πηγή: ΕΛ.ΣΤΑΤ.",
     simplify_m: float = 100.0,
+    gistar: Mapping[str, pd.DataFrame] | None = None,
+    index: pd.DataFrame | None = None,
 ) -> folium.Map:
     """A folium map with one layer per indicator and per LISA result, Greek tooltips and legends.
 
@@ -91,6 +116,16 @@ def interactive_map(
         Source line shown under the title.
     simplify_m : float, default 100
         Douglas-Peucker tolerance in metres applied to the drawing only (keeps the page light).
+    gistar : mapping of variable to frame, optional
+        Gi* tables (``gi_z``, ``gi_p``, ``gi_bin`` in -3..3) indexed like ``municipalities``: one hot-spot layer
+        each.
+    index : pandas.DataFrame, optional
+        The ``deprivation_index`` table (``score``, ``rank``, ``decile``, ``rank_p05``, ``rank_p95``,
+        ``p_worst_decile``): a layer in quintiles of the score whose tooltip gives the rank band.
+
+    Every map has a layer control and a search box: typing a municipality's name (accents and case do not
+    matter) zooms to it and opens its tooltip. The search is our own small control, inlined: no Leaflet search
+    plugin is packaged on PyPI.
 
     Returns
     -------
@@ -154,6 +189,76 @@ def interactive_map(
                 aliases=["Δήμος", "Συστάδα LISA", "ψευδο-p"],
             ),
         ).add_to(m)
+    for column, frame in (gistar or {}).items():
+        label = next((ind.label_el for ind in indicators if ind.column == column), column)
+        bins = pd.to_numeric(frame["gi_bin"], errors="raise").astype(int).reindex(municipalities.index)
+        joined = municipalities[["name_el", "geometry"]].assign(
+            gi_z=frame["gi_z"].reindex(municipalities.index).astype(float) if "gi_z" in frame else np.nan,
+            gi_p=frame["gi_p"].reindex(municipalities.index).astype(float) if "gi_p" in frame else np.nan,
+            gi_label=bins.map(GISTAR_LABELS_EL),
+            _fill=bins.map(GISTAR_COLOURS_HEX),
+        )
+        data = _geojson(joined, ["name_el", "gi_label", "gi_z", "gi_p", "_fill"], simplify_m)
+        folium.GeoJson(
+            data,
+            name=f"Θερμά/ψυχρά σημεία Gi*: {label}",
+            show=False,
+            style_function=_fill_style,
+            highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
+            tooltip=folium.GeoJsonTooltip(
+                fields=["name_el", "gi_label", "gi_z", "gi_p"], aliases=["Δήμος", "Gi*", "z", "p"]
+            ),
+        ).add_to(m)
+    if index is not None:
+        ix = index.reindex(municipalities.index)
+        score = ix["score"].astype(float)
+        classes = mapclassify.Quantiles(score.dropna().to_numpy(), k=min(5, score.nunique()))
+        bins = [float(score.min()), *[float(b) for b in classes.bins]]
+        cmap = StepColormap(
+            _SEQUENTIAL[: len(bins) - 1],
+            index=bins,
+            vmin=bins[0],
+            vmax=bins[-1],
+            caption="Δείκτης αποστέρησης – ποσοστημόρια (υψηλότερο = πιο αποστερημένο)",
+        )
+        band = [
+            f"{int(a)}–{int(b)}" if not (pd.isna(a) or pd.isna(b)) else "–"
+            for a, b in zip(
+                ix.get("rank_p05", pd.Series(np.nan, index=ix.index)),
+                ix.get("rank_p95", pd.Series(np.nan, index=ix.index)),
+                strict=True,
+            )
+        ]
+        joined = municipalities[["name_el", "geometry"]].assign(
+            score=score,
+            rank=ix["rank"].astype("Int64").astype(str) if "rank" in ix else "",
+            rank_band=band,
+            decile=ix["decile"].astype("Int64").astype(str) if "decile" in ix else "",
+            p_worst_decile=ix["p_worst_decile"].astype(float) if "p_worst_decile" in ix else np.nan,
+            _fill=[cmap(v) if not pd.isna(v) else "#ffffff" for v in score],
+        )
+        data = _geojson(
+            joined, ["name_el", "score", "rank", "rank_band", "decile", "p_worst_decile", "_fill"], simplify_m
+        )
+        folium.GeoJson(
+            data,
+            name="Δείκτης αποστέρησης",
+            show=False,
+            style_function=_fill_style,
+            highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
+            tooltip=folium.GeoJsonTooltip(
+                fields=["name_el", "score", "rank", "rank_band", "decile", "p_worst_decile"],
+                aliases=[
+                    "Δήμος",
+                    "Δείκτης",
+                    "Κατάταξη (1 = πιο αποστερημένος)",
+                    "Ζώνη κατάταξης 5%–95%",
+                    "Δεκατημόριο",
+                    "Πιθανότητα στο χειρότερο δεκατημόριο",
+                ],
+            ),
+        ).add_to(m)
+        cmap.add_to(m)
     page = cast(folium.Figure, m.get_root())  # a Map's root is always a Figure
     if lisa:
         legend = "".join(
@@ -176,6 +281,7 @@ def interactive_map(
         )
     )
     folium.LayerControl(collapsed=False).add_to(m)
+    MunicipalitySearch(municipalities["name_el"].astype(str).tolist()).add_to(m)
     return m
 
 
@@ -194,6 +300,90 @@ def _stable_ids(page: str) -> str:
         return f"{match.group(1)}_{new}"
 
     return _FOLIUM_ID.sub(sub, page)
+
+
+def _fill_style(f: dict[str, Any]) -> dict[str, Any]:
+    return {"fillColor": f["properties"]["_fill"], "color": "#555555", "weight": 0.6, "fillOpacity": 0.85}
+
+
+class MunicipalitySearch(MacroElement):  # type: ignore[misc]  # branca is untyped
+    """A search box (top right) that finds a municipality by name on the map's GeoJSON layers.
+
+    Typing a name (a ``<datalist>`` suggests them; accents, case and the "ΔΗΜΟΣ" prefix do not matter) and
+    pressing Enter zooms to the feature of that name in the first visible layer with a tooltip and opens it.
+    Written here, inline, because no Leaflet search plugin is packaged on PyPI (XStatic) and the map must work
+    offline.
+    """
+
+    _template = Template(
+        r"""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var names = {{ this.names_json }};
+            function norm(s) {
+                return (s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+                    .replace(/^δημος\s+/, "").replace(/ς/g, "σ").trim();
+            }
+            var Search = L.Control.extend({
+                options: {position: "topright"},
+                onAdd: function () {
+                    var div = L.DomUtil.create("div", "leaflet-bar sp-search");
+                    div.style.background = "white";
+                    div.style.padding = "4px";
+                    div.innerHTML = '<input id="sp-search-input" type="search" list="sp-search-names" ' +
+                        'placeholder="Αναζήτηση δήμου…" aria-label="Αναζήτηση δήμου" style="width:14em;' +
+                        'font:13px sans-serif"><datalist id="sp-search-names"></datalist>' +
+                        '<div id="sp-search-status" style="font:11px sans-serif;color:#a00"></div>';
+                    var list = div.querySelector("datalist");
+                    names.forEach(function (n) {
+                        var o = document.createElement("option");
+                        o.value = n;
+                        list.appendChild(o);
+                    });
+                    L.DomEvent.disableClickPropagation(div);
+                    L.DomEvent.disableScrollPropagation(div);
+                    var input = div.querySelector("input");
+                    var status = div.querySelector("#sp-search-status");
+                    function find() {
+                        var q = norm(input.value);
+                        if (!q) { return; }
+                        var found = null, group = null;
+                        map.eachLayer(function (layer) {
+                            if (found || !layer.getLayers || !layer.getTooltip || !layer.getTooltip()) { return; }
+                            layer.getLayers().forEach(function (sub) {
+                                if (found || !sub.feature || !sub.feature.properties) { return; }
+                                var n = norm(sub.feature.properties.name_el);
+                                if (n === q || (n.indexOf(q) === 0 && q.length >= 3)) { found = sub; group = layer; }
+                            });
+                        });
+                        if (!found) {
+                            status.textContent = "Δεν βρέθηκε: " + input.value;
+                            return;
+                        }
+                        status.textContent = "";
+                        map.fitBounds(found.getBounds(), {maxZoom: 11, animate: false});
+                        // What the group's own mouseover handler does (Leaflet 1.9 Layer._openTooltip).
+                        group.getTooltip()._source = found;
+                        group.openTooltip(found.getBounds().getCenter());
+                        if (found.setStyle) { found.setStyle({weight: 3, color: "#000000"}); }
+                        window.spSearchResult = found.feature.properties.name_el;
+                    }
+                    L.DomEvent.on(input, "keydown", function (e) { if (e.key === "Enter") { find(); } });
+                    L.DomEvent.on(input, "change", find);
+                    return div;
+                }
+            });
+            new Search().addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self._name = "MunicipalitySearch"
+        self.names_json = json.dumps(sorted(set(names)), ensure_ascii=False)
 
 
 def write_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:

@@ -175,6 +175,13 @@ class ExportOptions(_Strict):
     formats: list[Literal["csv", "xlsx", "geojson"]] = Field(default_factory=list)
 
 
+class ReportOptions(_Strict):
+    """The run's report (``report.html``), its static maps and the targets it monitors."""
+
+    targets: Path | None = Field(default=None, description="a targets file (pipelines/targets/<region>.yaml)")
+    language: Literal["el", "en"] = "el"
+
+
 class PipelineConfig(_Strict):
     """A pipeline: one area, its indicators and statistics, published to ``processed/<name>/``."""
 
@@ -192,6 +199,7 @@ class PipelineConfig(_Strict):
     # A composite index with its uncertainty (optional): see spatial_poverty.indices and docs/indices.md.
     index: IndexSpec | None = None
     export: ExportOptions = Field(default_factory=ExportOptions)
+    report: ReportOptions = Field(default_factory=ReportOptions)
 
     # Set by load_config: where the file is, and its checksum (not part of the YAML).
     config_file: Path | None = Field(default=None, exclude=True)

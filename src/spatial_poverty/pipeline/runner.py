@@ -46,6 +46,7 @@ from spatial_poverty.ingest.catalogue import sha256_file
 from spatial_poverty.ingest.municipalities import NOT_MUNICIPALITIES
 from spatial_poverty.maps import IndicatorLayer, interactive_map, write_map
 from spatial_poverty.pipeline.config import INDICATORS, PipelineConfig
+from spatial_poverty.report import write_run_products
 from spatial_poverty.stats import (
     GearyC,
     GeneralG,
@@ -426,6 +427,7 @@ def _run(
         + [{"path": "run.log", "sha256": None, "bytes": None}],
         "layers": {name: len(f) for name, f in layers.items()},
     }
+    manifest = write_run_products(cfg, staging, manifest, progress=progress)
     logger.info("outputs complete in %.1f s", sum(timings.values()))
     (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return RunResult(

@@ -1,0 +1,60 @@
+"""A run's published layers, read back from its GeoPackage (whatever the run computed)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+__all__ = ["FIGURES_DIR", "RunLayers", "read_run_layers"]
+
+#: Subfolder of a run's output folder that holds the static maps (PNG and PDF).
+FIGURES_DIR = "figures"
+
+
+class RunLayers:
+    """The layers of a run's GeoPackage, indexed by code: the municipalities and what else the run published."""
+
+    def __init__(
+        self,
+        municipalities: gpd.GeoDataFrame,
+        lisa: Mapping[str, pd.DataFrame],
+        gistar: Mapping[str, pd.DataFrame],
+        index: pd.DataFrame | None,
+    ) -> None:
+        self.municipalities = municipalities
+        self.lisa = dict(lisa)
+        self.gistar = dict(gistar)
+        self.index = index
+
+    def __repr__(self) -> str:
+        return (
+            f"RunLayers({len(self.municipalities)} municipalities, lisa {sorted(self.lisa)}, "
+            f"gistar {sorted(self.gistar)}, index {'yes' if self.index is not None else 'no'})"
+        )
+
+
+def _by_code(frame: pd.DataFrame) -> pd.DataFrame:
+    if "code" in frame.columns:
+        frame = frame.set_index("code")
+    frame.index = frame.index.astype(str)
+    frame.index.name = "code"
+    return frame
+
+
+def read_run_layers(gpkg: str | Path) -> RunLayers:
+    """Read a run's GeoPackage: ``municipalities``, every ``lisa_<var>`` and ``gistar_<var>``, and
+    ``deprivation_index`` if present."""
+    names = [str(n) for n in pyogrio.list_layers(gpkg)[:, 0]]
+    municipalities = _by_code(gpd.read_file(gpkg, layer="municipalities"))
+    lisa = {n.removeprefix("lisa_"): _by_code(gpd.read_file(gpkg, layer=n)) for n in names if n.startswith("lisa_")}
+    gistar = {
+        n.removeprefix("gistar_"): _by_code(gpd.read_file(gpkg, layer=n)) for n in names if n.startswith("gistar_")
+    }
+    index = (
+        _by_code(pd.DataFrame(gpd.read_file(gpkg, layer="deprivation_index"))) if "deprivation_index" in names else None
+    )
+    return RunLayers(municipalities, lisa, gistar, index)

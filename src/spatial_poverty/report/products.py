@@ -1,0 +1,181 @@
+"""What a run publishes for people to read: static maps, the target table and chart, and ``report.html``.
+
+:func:`write_run_products` is the one call the runner makes, after the GeoPackage and the interactive map are in
+the staging folder and the manifest is assembled. It reads the GeoPackage back, so it uses whatever layers the
+run wrote: ``municipalities`` and ``lisa_<var>`` always; ``deprivation_index`` and ``gistar_<var>`` when the
+run computed them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from spatial_poverty.errors import ConfigError
+from spatial_poverty.ingest.catalogue import load_catalogue, sha256_file, verify
+from spatial_poverty.maps.interactive import IndicatorLayer, interactive_map, write_map
+from spatial_poverty.maps.static import Lang, MapLabel, save_figure, write_run_maps
+from spatial_poverty.report.html import write_report
+from spatial_poverty.report.layers import FIGURES_DIR, RunLayers, read_run_layers
+from spatial_poverty.targets import evaluate_targets, load_targets, read_series, target_sources, targets_chart
+
+if TYPE_CHECKING:
+    from spatial_poverty.pipeline.config import PipelineConfig
+
+__all__ = ["write_run_products"]
+
+logger = logging.getLogger(__name__)
+
+
+def write_run_products(
+    cfg: PipelineConfig,
+    staging: Path,
+    manifest: Mapping[str, Any],
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Write the static maps into ``staging/figures`` and return the manifest with them added.
+
+    Parameters
+    ----------
+    cfg : PipelineConfig
+        The run's configuration.
+    staging : pathlib.Path
+        The run's staging folder, holding ``<pipeline>.gpkg`` already.
+    manifest : mapping
+        The run's manifest so far (not changed: a new dict is returned).
+
+    Returns
+    -------
+    dict
+        A copy of ``manifest`` whose ``outputs`` list the new files (with SHA-256) and whose ``timings_s`` has
+        the new stage.
+    """
+    from spatial_poverty.pipeline.config import INDICATORS  # here: the pipeline package imports this module
+
+    lang: Lang = cfg.report.language
+    out = copy.deepcopy(dict(manifest))
+    t0 = time.perf_counter()
+    if progress:
+        progress("static maps")
+    layers = read_run_layers(staging / f"{manifest['pipeline']}.gpkg")
+    attribution = " · ".join(dict.fromkeys(i["attribution"] for i in manifest.get("inputs", [])))
+    variables = [
+        MapLabel(c, INDICATORS[c][0], unit=INDICATORS[c][1], diverging=(c == "pop_change_pct"))
+        for c in cfg.indicators
+        if c in layers.municipalities.columns
+    ]
+    written = write_run_maps(
+        staging / FIGURES_DIR,
+        layers.municipalities,
+        variables=variables,
+        lisa=layers.lisa,
+        gistar=layers.gistar,
+        index=layers.index,
+        alpha=cfg.statistics.alpha,
+        permutations=cfg.statistics.permutations,
+        attribution=attribution or "Πηγή: ΕΛ.ΣΤΑΤ.",
+        lang=lang,
+    )
+    files = [p for paths in written.values() for p in paths]
+    out.setdefault("timings_s", {})["static maps"] = round(time.perf_counter() - t0, 3)
+    if cfg.report.targets is not None:
+        t0 = time.perf_counter()
+        if progress:
+            progress("targets")
+        table, extra_inputs, target_files, written_chart = _targets(cfg, staging, lang=lang, attribution=attribution)
+        files += [*target_files, *written_chart]
+        written["targets"] = written_chart
+        out["inputs"] = [*out.get("inputs", []), *extra_inputs]
+        out["targets"] = {
+            "file": str(cfg.resolve(cfg.report.targets)),
+            "sha256": sha256_file(cfg.resolve(cfg.report.targets)),
+            "table": "targets.csv",
+            "status": table.set_index("id")["status"].to_dict(),
+            "rows": json.loads(table.to_json(orient="records", force_ascii=False)),
+        }
+        out["timings_s"]["targets"] = round(time.perf_counter() - t0, 3)
+    out["figures"] = {name: [p.relative_to(staging).as_posix() for p in paths] for name, paths in written.items()}
+    if (layers.index is not None or layers.gistar) and (staging / "map.html").is_file():
+        _redraw_map(cfg, staging, layers, attribution)
+        out["outputs"] = [
+            {**o, "sha256": sha256_file(staging / "map.html"), "bytes": (staging / "map.html").stat().st_size}
+            if o.get("path") == "map.html"
+            else o
+            for o in out.get("outputs", [])
+        ]
+    t0 = time.perf_counter()
+    if progress:
+        progress("report")
+    files.append(write_report(staging, out, staging / "report.html", lang=lang, layers=layers))
+    out["timings_s"]["report"] = round(time.perf_counter() - t0, 3)
+    out["outputs"] = [
+        *out.get("outputs", []),
+        *(
+            {"path": p.relative_to(staging).as_posix(), "sha256": sha256_file(p), "bytes": p.stat().st_size}
+            for p in files
+        ),
+    ]
+    logger.info("static maps: %d figures, %d files", len(written), len(files))
+    return out
+
+
+def _redraw_map(cfg: PipelineConfig, staging: Path, layers: RunLayers, attribution: str) -> None:
+    """Draw ``map.html`` again with the index and Gi* layers the run published (the map stage runs before them)."""
+    from spatial_poverty.pipeline.config import INDICATORS
+
+    m = interactive_map(
+        layers.municipalities,
+        title=cfg.title,
+        indicators=[IndicatorLayer(c, *INDICATORS[c], diverging=(c == "pop_change_pct")) for c in cfg.indicators],
+        lisa=layers.lisa,
+        attribution=attribution,
+        simplify_m=cfg.map.simplify_m,
+        gistar=layers.gistar,
+        index=layers.index,
+    )
+    write_map(m, staging / "map.html")
+    logger.info("map.html drawn again with %s", "the index and Gi* layers")
+
+
+def _targets(
+    cfg: PipelineConfig, staging: Path, *, lang: Lang, attribution: str
+) -> tuple[pd.DataFrame, list[dict[str, Any]], list[Path], list[Path]]:
+    """Evaluate the run's targets file: ``targets.csv`` and ``figures/targets.*``; the inputs used."""
+    if cfg.report.targets is None:  # pragma: no cover - the caller checks
+        raise ConfigError("no targets file configured")
+    targets = load_targets(cfg.resolve(cfg.report.targets))
+    catalogue = load_catalogue(cfg.resolve(cfg.paths.catalogue))
+    raw = cfg.resolve(cfg.paths.raw)
+    ids = target_sources(targets)
+    unknown = [i for i in ids if i not in catalogue.ids]
+    if unknown:
+        raise ConfigError(f"{targets.path}: the targets need inputs {unknown}, which the data catalogue does not list")
+    checksums = verify(catalogue, raw, ids)
+    series = read_series(targets, {i: raw / catalogue[i].path for i in ids})
+    table = evaluate_targets(targets, series)
+    csv = staging / "targets.csv"
+    table.to_csv(csv, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
+    sources = " · ".join(dict.fromkeys(catalogue[i].attribution for i in ids))
+    chart = save_figure(targets_chart(table, lang=lang, attribution=sources), staging / FIGURES_DIR / "targets")
+    inputs = [
+        {
+            "id": i,
+            "path": catalogue[i].path,
+            "sha256": checksums[i],
+            "publisher": catalogue[i].publisher,
+            "licence": catalogue[i].licence,
+            "attribution": catalogue[i].attribution,
+        }
+        for i in ids
+    ]
+    for _, r in table.iterrows():
+        logger.info("target %s (%s %s): %s", r["id"], r["indicator"], r["area"], r["status"])
+    return table, inputs, [csv], chart

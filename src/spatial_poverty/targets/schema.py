@@ -1,0 +1,165 @@
+"""The targets file of a region (``pipelines/targets/<region>.yaml``), checked against a schema.
+
+A targets file lists the quantified targets of a Regional Strategy for Social Inclusion (ΠΕΣΚΕ) that the
+observatory follows: for each, the indicator, the area (a NUTS code), the baseline year and value, the target
+year and value, the direction, and where the baseline comes from. Unknown or misspelt keys are refused with their
+name and the keys allowed at that place, as in the pipeline configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from spatial_poverty.errors import ConfigError
+from spatial_poverty.ingest.regions import REGIONS
+
+__all__ = ["Point", "Target", "TargetsFile", "load_targets"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Point(_Strict):
+    """A value in a year."""
+
+    year: int = Field(ge=1990, le=2100)
+    value: float
+
+
+class Target(_Strict):
+    """One quantified target."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    indicator: str
+    area: str = Field(pattern=r"^EL(\d|\d\d)?$", description="NUTS code: EL, a NUTS 1 (EL4) or NUTS 2 (EL42)")
+    label_el: str | None = None
+    label_en: str | None = None
+    baseline: Point
+    target: Point
+    direction: Literal["decrease", "increase"]
+    source: str = Field(min_length=3, description="where the baseline value comes from")
+    note: str | None = None
+
+    @field_validator("indicator")
+    @classmethod
+    def _known_indicator(cls, v: str) -> str:
+        from spatial_poverty.targets.series import INDICATORS  # the registry of series the package can read
+
+        if v not in INDICATORS:
+            raise ValueError(f"unknown indicator {v!r}; allowed: {', '.join(INDICATORS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Target:
+        if self.target.year <= self.baseline.year:
+            raise ValueError(
+                f"target {self.id!r}: the target year needs to be after the baseline year; "
+                f"{self.target.year} <= {self.baseline.year} was given"
+            )
+        if self.direction == "decrease" and not self.target.value < self.baseline.value:
+            raise ValueError(
+                f"target {self.id!r}: direction 'decrease' needs a target value below the baseline; "
+                f"{self.target.value} >= {self.baseline.value} was given"
+            )
+        if self.direction == "increase" and not self.target.value > self.baseline.value:
+            raise ValueError(
+                f"target {self.id!r}: direction 'increase' needs a target value above the baseline; "
+                f"{self.target.value} <= {self.baseline.value} was given"
+            )
+        return self
+
+
+class TargetsFile(_Strict):
+    """The targets of one region."""
+
+    region: str
+    title: str
+    document: str | None = Field(default=None, description="the strategy the targets come from")
+    targets: list[Target] = Field(min_length=1)
+
+    # Set by load_targets (not part of the YAML).
+    path: Path | None = Field(default=None, exclude=True)
+    sha256: str | None = Field(default=None, exclude=True)
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, v: str) -> str:
+        if v not in REGIONS:
+            raise ValueError(f"unknown NUTS 2 code {v!r}; Greek regions are {', '.join(sorted(REGIONS))}")
+        return v
+
+    @field_validator("targets")
+    @classmethod
+    def _unique_ids(cls, v: list[Target]) -> list[Target]:
+        ids = [t.id for t in v]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"target ids need to be unique; {dup} appear more than once")
+        return v
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    current: type[BaseModel] = TargetsFile
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part)
+        annotation = field.annotation if field is not None else None
+        if part == "targets":
+            current = Target
+            continue
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        current = annotation
+    return [k for k, f in current.model_fields.items() if not f.exclude]
+
+
+def _format(exc: ValidationError, path: Path) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        where = ".".join(str(x) for x in loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            lines.append(f"unknown key {where!r}; allowed here: {', '.join(_allowed_keys(loc))}")
+        elif err["type"] == "missing":
+            lines.append(f"key {where!r} is required")
+        else:
+            lines.append(f"{where}: {err['msg']} (found {err.get('input')!r})")
+    return f"{path}: the targets file is not valid:\n  " + "\n  ".join(lines)
+
+
+def load_targets(path: str | os.PathLike[str]) -> TargetsFile:
+    """Read and validate a targets file.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not YAML, or does not match the schema; every problem is listed, an unknown key
+        with the keys allowed at that place.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ConfigError(f"targets file {path} does not exist") from exc
+    try:
+        raw = yaml.safe_load(data.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: not a UTF-8 YAML file: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level; found {type(raw).__name__}")
+    for key in ("path", "sha256"):
+        if key in raw:
+            raise ConfigError(f"{path}: key {key!r} is set by the program, not in the file")
+    try:
+        tf = TargetsFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format(exc, path)) from None
+    return tf.model_copy(update={"path": path.resolve(), "sha256": hashlib.sha256(data).hexdigest()})
