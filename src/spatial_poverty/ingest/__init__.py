@@ -5,8 +5,10 @@ from spatial_poverty.ingest.elstat2011 import read_census_2011, read_urban_2011
 from spatial_poverty.ingest.elstat2021 import read_communities_2021, read_municipal_boundaries, read_population
 from spatial_poverty.ingest.eurostat import read_eurostat_long_csv, read_eurostat_tsv
 from spatial_poverty.ingest.geodata2011 import read_kallikratis_boundaries
+from spatial_poverty.ingest.gisco import read_nuts_boundaries, read_nuts_changes, read_nuts_lau
 from spatial_poverty.ingest.lctools import read_lctools_2001
 from spatial_poverty.ingest.lfs import read_lfs_quarterly, read_lfs_status_regions
+from spatial_poverty.ingest.lfs_series import read_lfs_monthly, read_lfs_unemployment_duration
 from spatial_poverty.ingest.municipalities import join_boundaries_population, select_area
 from spatial_poverty.ingest.numbers import parse_column, parse_decimal_el, parse_int_el
 from spatial_poverty.ingest.regions import REGIONS, region
@@ -32,10 +34,15 @@ __all__ = [
     "read_eurostat_tsv",
     "read_kallikratis_boundaries",
     "read_lctools_2001",
+    "read_lfs_monthly",
     "read_lfs_quarterly",
     "read_lfs_status_regions",
+    "read_lfs_unemployment_duration",
     "read_marnet",
     "read_municipal_boundaries",
+    "read_nuts_boundaries",
+    "read_nuts_changes",
+    "read_nuts_lau",
     "read_osm_points",
     "read_population",
     "read_urban_2011",
