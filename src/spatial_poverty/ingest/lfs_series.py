@@ -95,7 +95,10 @@ def read_lfs_monthly(path: str | os.PathLike[str], *, sheet: str | int = 0, rate
     cells = read_sheet(path, sheet)
     source = f"{path}, sheet {sheet!r}"
     if cells.shape[0] < 4 or cells.shape[1] < 9:
-        raise IngestError(f"{source}: {cells.shape[0]} rows x {cells.shape[1]} columns; expected at least 4 x 9")
+        raise IngestError(
+            f"{source}: {cells.shape[0]} rows x {cells.shape[1]} columns; expected at least 4 rows and 9 columns "
+            f"(the month, then {', '.join(_MONTHLY_HEADERS)} unadjusted and seasonally adjusted)"
+        )
     groups = (str(cells.iat[1, 1]).strip(), str(cells.iat[1, 5]).strip())
     if groups != ("Unadjusted estimates", "Seasonally adjusted estimates"):
         raise IngestError(
