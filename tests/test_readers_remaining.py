@@ -310,3 +310,11 @@ def test_lfs_duration_bad_inputs(bundle, tmp_path):
         read_lfs_unemployment_duration(f)
     with pytest.raises(IngestError, match="the file is empty"):
         read_lfs_unemployment_duration(_empty(tmp_path, "empty.xlsx"))
+
+
+def test_lau_wrong_encoding(bundle, tmp_path):
+    """The same table saved in Windows-1253 (as a Greek spreadsheet would) is refused, not read as mojibake."""
+    f = tmp_path / "cp1253.csv"
+    f.write_bytes((bundle / FILES["lau"]).read_text(encoding="utf-8").encode("cp1253"))
+    with pytest.raises(IngestError, match=r"cp1253\.csv: not UTF-8 text"):
+        read_nuts_lau(f)

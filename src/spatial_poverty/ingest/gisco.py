@@ -22,6 +22,7 @@ import pyogrio
 
 from spatial_poverty.errors import IngestError
 from spatial_poverty.ingest.eurostat import _read_text
+from spatial_poverty.ingest.numbers import parse_cells
 
 __all__ = ["NUTS_LEVEL_COUNTS", "read_nuts_boundaries", "read_nuts_changes", "read_nuts_lau"]
 
@@ -130,15 +131,12 @@ def read_nuts_boundaries(
     missing = [c for c in need if c not in raw.columns]
     if missing:
         raise IngestError(f"{path}: field(s) {missing} are missing; the layer has {list(raw.columns)}")
-    from spatial_poverty.ingest.numbers import parse_cells
-
     codes = raw["NUTS_ID"].map(lambda v: "" if v is None or v != v else str(v).strip())
     levels = parse_cells(list(raw["LEVL_CODE"]), kind="int", source=str(path), column="LEVL_CODE", rows=codes)
-    bad = [f"{c!r} (level {lv})" for c, lv in zip(codes, levels, strict=True) if not 0 <= lv <= 3]
-    bad += [
+    bad = [
         f"feature {i}: {c!r} (level {lv})"
         for i, (c, lv) in enumerate(zip(codes, levels, strict=True))
-        if not _NUTS_ID.match(c) or len(c) != 2 + lv
+        if not 0 <= lv <= 3 or not _NUTS_ID.match(c) or len(c) != 2 + lv
     ]
     if bad:
         raise IngestError(
