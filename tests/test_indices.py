@@ -250,7 +250,8 @@ def test_index_section_in_a_pipeline(tmp_path):
     cfg = load_config(p)
     assert cfg.index is not None and cfg.index.uncertainty.runs == 20
     assert cfg.index.columns == ["unemp_2001", "income_2001", "primary_2001"]
-    assert load_config(Path(__file__).parents[1] / "pipelines" / "south_aegean.yaml").index is None
+    shipped = load_config(Path(__file__).parents[1] / "pipelines" / "south_aegean.yaml").index
+    assert shipped is not None and shipped.recipe == "imd" and "income_2001" in shipped.columns
 
 
 @pytest.mark.parametrize(

@@ -147,3 +147,21 @@ def test_recipe_on_a_table_without_its_columns_stops_before_publishing(raw_dir, 
         proc.stderr
     )
     assert not (tmp_path / "processed" / "south_aegean").exists()
+
+
+@pytest.mark.slow
+def test_central_macedonia_pipeline_publishes_the_imd_index(raw_dir, tmp_path):
+    """pipelines/central_macedonia.yaml as shipped: the IMD recipe on the national columns, all 38 municipalities
+    ranked with their Monte Carlo rank bands."""
+    cfg = pipeline_copy("central_macedonia", raw_dir, tmp_path / "processed", tmp_path)
+    proc = run_cli("run", str(cfg))
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "processed" / "central_macedonia"
+    layer = gpd.read_file(out / "central_macedonia.gpkg", layer="deprivation_index")
+    assert len(layer) == 38 and layer["code"].str.fullmatch(r"\d{4}").all()
+    assert sorted(layer["rank"]) == list(range(1, 39))
+    width = layer["rank_p95"] - layer["rank_p05"]
+    assert (width >= 0).all() and (width > 0).sum() >= 34
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["index"]["spec"]["name"] == "deprivation_index" and manifest["index"]["units"] == 38
+    assert {"deprivation_index.csv", "deprivation_index.xlsx"} <= {p.name for p in out.iterdir()}

@@ -127,6 +127,7 @@ def test_manifest(south_aegean_run):
     assert man["seed"] == 20211 and man["pipeline"] == "south_aegean"
     assert {i["id"] for i in man["inputs"]} == set(man["config"]["sources"].values()) | set(TARGET_SOURCES)
     assert all(len(i["sha256"]) == 64 for i in man["inputs"])
+    assert len({i["id"] for i in man["inputs"]}) == len(man["inputs"])  # each input listed once
     assert man["counts"] == {"municipalities": 34, "pop_2011": 309_015, "pop_2021": 327_820}
     assert man["weights"]["isolates_contiguity"] and man["weights"]["isolates"] == []
     assert man["weights"]["n_components"] == 1

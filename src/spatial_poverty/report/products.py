@@ -93,7 +93,9 @@ def write_run_products(
         table, extra_inputs, target_files, written_chart = _targets(cfg, staging, lang=lang, attribution=attribution)
         files += [*target_files, *written_chart]
         written["targets"] = written_chart
-        out["inputs"] = [*out.get("inputs", []), *extra_inputs]
+        # The targets' series, each input listed once (the regional context may have read the same file).
+        listed = {i["id"] for i in out.get("inputs", [])}
+        out["inputs"] = [*out.get("inputs", []), *(i for i in extra_inputs if i["id"] not in listed)]
         out["targets"] = {
             "file": str(cfg.resolve(cfg.report.targets)),
             "sha256": sha256_file(cfg.resolve(cfg.report.targets)),
