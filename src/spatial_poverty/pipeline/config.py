@@ -10,8 +10,7 @@ import datetime as dt
 import hashlib
 import os
 from pathlib import Path
-from types import UnionType
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from spatial_poverty.errors import ConfigError
 from spatial_poverty.indices.spec import IndexSpec
 from spatial_poverty.ingest.regions import REGIONS
+from spatial_poverty.validation import describe_validation_error
 
 __all__ = ["INDICATORS", "PipelineConfig", "load_config"]
 
@@ -230,38 +230,6 @@ class PipelineConfig(_Strict):
         return self.resolve(self.paths.processed) / self.name
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The keys allowed where an extra key was found (walk the schema along the error's location)."""
-    current: type[BaseModel] = model
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = current.model_fields.get(part)
-        annotation = field.annotation if field is not None else None
-        # Look through `X | None` and `list[X]` (the index section and its indicators).
-        while get_origin(annotation) in (Union, list, UnionType) and get_args(annotation):
-            annotation = next(a for a in get_args(annotation) if a is not type(None))
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return []
-        current = annotation
-    return [k for k, f in current.model_fields.items() if not f.exclude]
-
-
-def _format(exc: ValidationError, path: Path) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        where = ".".join(str(x) for x in loc) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            allowed = _allowed_keys(PipelineConfig, loc)
-            lines.append(f"unknown key {where!r}; allowed here: {', '.join(allowed)}")
-        elif err["type"] == "missing":
-            lines.append(f"key {where!r} is required")
-        else:
-            lines.append(f"{where}: {err['msg']} (found {err.get('input')!r})")
-    return f"{path}: the pipeline configuration is not valid:\n  " + "\n  ".join(lines)
-
-
 def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
     """Read and validate a pipeline YAML file.
 
@@ -288,5 +256,5 @@ def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
     try:
         cfg = PipelineConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_format(exc, path)) from None
+        raise ConfigError(describe_validation_error(exc, PipelineConfig, path, "the pipeline configuration")) from None
     return cfg.model_copy(update={"config_file": path.resolve(), "config_sha256": hashlib.sha256(data).hexdigest()})

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from spatial_poverty.errors import ConfigError
 from spatial_poverty.ingest.regions import REGIONS
+from spatial_poverty.validation import describe_validation_error
 
 __all__ = ["Point", "Target", "TargetsFile", "load_targets"]
 
@@ -105,36 +106,6 @@ class TargetsFile(_Strict):
         return v
 
 
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    current: type[BaseModel] = TargetsFile
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = current.model_fields.get(part)
-        annotation = field.annotation if field is not None else None
-        if part == "targets":
-            current = Target
-            continue
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return []
-        current = annotation
-    return [k for k, f in current.model_fields.items() if not f.exclude]
-
-
-def _format(exc: ValidationError, path: Path) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        where = ".".join(str(x) for x in loc) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            lines.append(f"unknown key {where!r}; allowed here: {', '.join(_allowed_keys(loc))}")
-        elif err["type"] == "missing":
-            lines.append(f"key {where!r} is required")
-        else:
-            lines.append(f"{where}: {err['msg']} (found {err.get('input')!r})")
-    return f"{path}: the targets file is not valid:\n  " + "\n  ".join(lines)
-
-
 def load_targets(path: str | os.PathLike[str]) -> TargetsFile:
     """Read and validate a targets file.
 
@@ -161,5 +132,5 @@ def load_targets(path: str | os.PathLike[str]) -> TargetsFile:
     try:
         tf = TargetsFile.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_format(exc, path)) from None
+        raise ConfigError(describe_validation_error(exc, TargetsFile, path, "the targets file")) from None
     return tf.model_copy(update={"path": path.resolve(), "sha256": hashlib.sha256(data).hexdigest()})
