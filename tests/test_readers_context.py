@@ -33,7 +33,7 @@ def test_tsv_bad_cell_and_empty(bundle, tmp_path):
     text = (bundle / "eurostat_regional" / "ilc_peps11_EL_2003_2020.tsv").read_text(encoding="utf-8")
     f = tmp_path / "bad.tsv"
     f.write_text(text.replace("30.8 ", "30,8 ", 1), encoding="utf-8")
-    with pytest.raises(IngestError, match=r"line \d+, column '2020': '30,8 '"):
+    with pytest.raises(IngestError, match=r"line \d+ \(A,PC,EL\d*\), column '2020': '30,8 '"):
         read_eurostat_tsv(f)
     (tmp_path / "empty.tsv").write_bytes(b"")
     with pytest.raises(IngestError, match="the file is empty"):

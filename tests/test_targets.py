@@ -160,7 +160,7 @@ def test_eurostat_tsv_reader(tmp_path):
     t = read_eurostat_tsv(p, unit="PC_POP")
     assert list(t.itertuples(index=False, name=None)) == [("EL42", 2015, 30.8, "b"), ("EL42", 2014, 29.1, "")]
     p.write_text("unit,geo\\time\t2016 \nPC_POP,EL42\t3O.8 \n", encoding="utf-8")
-    with pytest.raises(IngestError, match=r"x\.tsv, row 2, column 2 \(EL42, 2016\).*found '3O\.8 '"):
+    with pytest.raises(IngestError, match=r"x\.tsv: 1 cell.*line 2 \(PC_POP,EL42\), column '2016': '3O\.8 '"):
         read_eurostat_tsv(p, unit="PC_POP")
 
 

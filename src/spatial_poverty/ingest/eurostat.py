@@ -76,7 +76,7 @@ def read_eurostat_tsv(path: str | os.PathLike[str]) -> pd.DataFrame:
                 continue
             m = _VALUE.match(s)
             if not m or m["num"] is None:
-                bad.append(f"line {n}, column {t!r}: {cell!r}")
+                bad.append(f"line {n} ({fields[0]}), column {t!r}: {cell!r}")
                 continue
             rows.append((*keys, t, float(m["num"]), m["flags"]))
     if bad:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from spatial_poverty.errors import IngestError
+from spatial_poverty.ingest import eurostat, lfs
 
 __all__ = [
     "INDICATORS",
@@ -29,34 +30,18 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_CELL = re.compile(r"^\s*(?P<v>-?\d+(?:\.\d+)?)?\s*(?P<flag>[a-z]*)\s*$")
-
-#: The 13 NUTS II names of ELSTAT's yearly LFS tables (SJO03 "-Regio" sheets, 1988 on) and their NUTS 2 codes.
-LFS_REGIONS: dict[str, str] = {
-    "Anatoliki Makedonia-Thraki": "EL51",
-    "Kentriki Makedonia": "EL52",
-    "Dytiki Makedonia": "EL53",
-    "Ipeiros": "EL54",
-    "Thessalia": "EL61",
-    "Ionia Nissia": "EL62",
-    "Dytiki Ellada": "EL63",
-    "Sterea Ellada": "EL64",
-    "Peloponnisos": "EL65",
-    "Attiki": "EL30",
-    "Voreio Aigaio": "EL41",
-    "Notio Aigaio": "EL42",
-    "Kriti": "EL43",
-    "COUNTRY TOTAL": "EL",
-}
+#: The NUTS II regions of ELSTAT's yearly LFS tables (SJO03 "-Regio" sheets, 1988 on), plus the country total.
+LFS_REGIONS: dict[str, str] = {**lfs.LFS_REGIONS, "COUNTRY TOTAL": "EL"}
 
 
-def _frame(rows: list[tuple[str, int, float, str]]) -> pd.DataFrame:
-    out = pd.DataFrame(rows, columns=["geo", "year", "value", "flag"])
+def _frame(rows: pd.DataFrame) -> pd.DataFrame:
+    out = rows[["geo", "year", "value", "flag"]].reset_index(drop=True)
     return out.astype({"geo": str, "year": "int64", "value": "float64", "flag": str})
 
 
 def read_eurostat_tsv(path: str | Path, *, unit: str) -> pd.DataFrame:
-    """A Eurostat bulk TSV (dimensions comma-joined in the first column, ':' missing, flags after values).
+    """One unit of a Eurostat bulk TSV as a series (the file is read by
+    :func:`spatial_poverty.ingest.eurostat.read_eurostat_tsv`, which checks every cell).
 
     Parameters
     ----------
@@ -67,38 +52,20 @@ def read_eurostat_tsv(path: str | Path, *, unit: str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``geo, year, value, flag``; missing cells are left out.
+        ``geo, year, value, flag`` of the yearly (``freq`` A, when the file has it) rows; missing cells are left
+        out.
     """
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if not lines:
-        raise IngestError(f"{path}: empty file")
-    head = lines[0].split("\t")
-    dims = head[0].split("\\")[0].split(",")
-    if "geo" not in dims or "unit" not in dims:
-        raise IngestError(f"{path}, row 1: the first column needs the dimensions unit and geo; found {head[0]!r}")
-    years = []
-    for col, h in enumerate(head[1:], start=2):
-        if not h.strip().isdigit():
-            raise IngestError(f"{path}, row 1, column {col}: expected a year; found {h!r}")
-        years.append(int(h.strip()))
-    rows: list[tuple[str, int, float, str]] = []
-    for r, line in enumerate(lines[1:], start=2):
-        cells = line.split("\t")
-        key = dict(zip(dims, cells[0].split(","), strict=False))
-        if key.get("unit") != unit or ("freq" in key and key["freq"] != "A"):
-            continue
-        for col, (year, cell) in enumerate(zip(years, cells[1:], strict=False), start=2):
-            if cell.strip().startswith(":"):
-                continue
-            m = _CELL.match(cell)
-            if not m or m.group("v") is None:
-                raise IngestError(
-                    f"{path}, row {r}, column {col} ({key.get('geo')}, {year}): expected a number with an optional "
-                    f"flag or ':'; found {cell!r}"
-                )
-            rows.append((key["geo"], year, float(m.group("v")), m.group("flag")))
-    return _frame(rows)
+    table = eurostat.read_eurostat_tsv(path)
+    if "geo" not in table or "unit" not in table:
+        raise IngestError(f"{path}, line 1: the first column needs the dimensions unit and geo")
+    keep = (table["unit"] == unit) & table["value"].notna()
+    if "freq" in table:
+        keep &= table["freq"] == "A"
+    bad = table.loc[keep & ~table["time"].str.fullmatch(r"\d{4}"), "time"]
+    if len(bad):
+        raise IngestError(f"{path}, line 1: expected yearly columns; found {bad.iloc[0]!r}")
+    return _frame(table[keep].assign(year=lambda t: t["time"].astype(int)))
 
 
 def read_national_arope(path: str | Path) -> pd.DataFrame:
@@ -114,50 +81,19 @@ def read_national_arope(path: str | Path) -> pd.DataFrame:
         if not re.fullmatch(r"\d+(\.\d+)?", rec.arope):
             raise IngestError(f"{path}, row {i}, column arope: expected a number such as 27.5; found {rec.arope!r}")
         rows.append((rec.geo, int(rec.time), float(rec.arope), "b" if int(rec.time) == 2021 else ""))
-    return _frame(rows)
+    return _frame(pd.DataFrame(rows, columns=["geo", "year", "value", "flag"]))
 
 
 def read_lfs_unemployment_rate(path: str | Path) -> pd.DataFrame:
-    """Unemployment rate (%) by NUTS II from ELSTAT's yearly LFS table (sheet ``STATUS-Regio``).
+    """Unemployment rate (%) by NUTS II, and of the country, from ELSTAT's yearly LFS table (sheet
+    ``STATUS-Regio``, read by :func:`spatial_poverty.ingest.lfs.read_lfs_status_regions`).
 
-    The sheet's column "Unemployed / unemployment rate" holds a share (0-1); it is returned in percent. Years
-    before 1988 are left out: the sheet gives them for 7 older groupings of regions (Kriti, Ipeiros, Thessalia
-    and the country total recur by name) and for the population aged 14+.
+    Years before 1988 are left out: the sheet gives them for 7 older groupings of regions (Kriti, Ipeiros,
+    Thessalia and the country total recur by name) and for the population aged 14+.
     """
-    path = Path(path)
-    try:
-        sheet = pd.read_excel(path, sheet_name="STATUS-Regio", header=None, engine="calamine")
-    except (ValueError, OSError) as exc:
-        raise IngestError(f"{path}: cannot read sheet 'STATUS-Regio': {exc}") from exc
-    header = {
-        c: " ".join(" ".join(str(x).split()) for x in sheet.iloc[:2, i] if not pd.isna(x))
-        for i, c in enumerate(sheet.columns)
-    }
-    col = next((i for i, c in enumerate(sheet.columns) if "unemployment rate" in header[c]), None)
-    if col is None:
-        raise IngestError(f"{path}, sheet STATUS-Regio: no 'unemployment rate' column under 'Unemployed' in rows 1-2")
-    rows = []
-    for r in range(3, len(sheet)):
-        year, name, value = sheet.iloc[r, 0], sheet.iloc[r, 1], sheet.iloc[r, col]
-        if pd.isna(year) and pd.isna(name):
-            continue
-        name = str(name).strip()
-        if name not in LFS_REGIONS or (not pd.isna(year) and int(year) < 1988):
-            continue  # notes, and 1981-1987: other groupings of regions (some names recur), population 14+
-        try:
-            y = int(year)
-            v = float(value)
-        except (TypeError, ValueError) as exc:
-            raise IngestError(
-                f"{path}, sheet STATUS-Regio, row {r + 1}, column {col + 1}: expected a year and a share; "
-                f"found {year!r}, {value!r}"
-            ) from exc
-        if not 0 <= v <= 1:
-            raise IngestError(
-                f"{path}, sheet STATUS-Regio, row {r + 1}, column {col + 1}: expected a share in [0, 1]; found {v!r}"
-            )
-        rows.append((LFS_REGIONS[name], y, 100 * v, ""))
-    return _frame(rows)
+    table = lfs.read_lfs_status_regions(path)
+    table = table[(table["year"] >= 1988) & table["region"].isin(list(LFS_REGIONS))]
+    return _frame(table.assign(geo=table["region"].map(LFS_REGIONS), value=table["unemployment_rate_pct"], flag=""))
 
 
 @dataclass(frozen=True)
