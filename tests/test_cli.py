@@ -20,6 +20,20 @@ def test_validate_good_and_bad(tmp_path):
     assert "unknown key 'weights.islands'; allowed here: contiguity, island_policy, k" in proc.stderr
 
 
+def test_validate_checks_the_targets_file(tmp_path):
+    targets = (ROOT / "pipelines" / "targets" / "south_aegean.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "targets.yaml"
+    bad.write_text(targets.replace("indicator: arope", "indicator: aroppe", 1), encoding="utf-8")
+    cfg = pipeline_copy("south_aegean", tmp_path, tmp_path, tmp_path)
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace(f"{ROOT / 'pipelines' / 'targets' / 'south_aegean.yaml'}", str(bad)),
+        encoding="utf-8",
+    )
+    proc = run_cli("validate", str(cfg))
+    assert proc.returncode == 3, proc.stderr
+    assert f"{bad}" in proc.stderr and "aroppe" in proc.stderr
+
+
 def test_usage_error_is_exit_2():
     assert run_cli("run").returncode == 2
 

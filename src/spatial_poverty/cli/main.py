@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -33,6 +33,9 @@ from spatial_poverty.errors import (
     SpatialPovertyError,
     StatisticsError,
 )
+
+if TYPE_CHECKING:
+    from spatial_poverty.pipeline.config import PipelineConfig
 
 __all__ = ["EXIT_CODES", "app"]
 
@@ -101,14 +104,26 @@ def validate(
     verbose: Verbose = 0,
     quiet: Quiet = False,
 ) -> None:
-    """Check a pipeline file against the schema, without reading any data."""
+    """Check a pipeline file (and the targets file it names) against the schema, without reading any data."""
     _configure_logging(verbose, quiet)
     from spatial_poverty.pipeline import load_config
 
     with _errors():
         cfg = load_config(pipeline)
+        _target_input_ids(cfg)
     if not quiet:
         out.print(f"{pipeline}: valid pipeline {cfg.name!r}", highlight=False)
+
+
+def _target_input_ids(cfg: PipelineConfig) -> list[str]:
+    """Validate the pipeline's targets file, if any: its schema, and that the catalogue lists its inputs."""
+    if cfg.report.targets is None:
+        return []
+    from spatial_poverty.ingest import load_catalogue
+    from spatial_poverty.targets import load_targets, target_sources
+
+    targets = load_targets(cfg.resolve(cfg.report.targets))
+    return target_sources(targets, load_catalogue(cfg.resolve(cfg.paths.catalogue)).ids)
 
 
 @app.command()
@@ -130,7 +145,12 @@ def run(
             catalogue = load_catalogue(cfg.resolve(cfg.paths.catalogue))
             from spatial_poverty.harmonise.pipeline import harmonise_source_ids
 
-            ids = [cfg.sources.boundaries, cfg.sources.population, *harmonise_source_ids(cfg.sources)]
+            ids = [
+                cfg.sources.boundaries,
+                cfg.sources.population,
+                *harmonise_source_ids(cfg.sources),
+                *_target_input_ids(cfg),
+            ]
             verify(catalogue, cfg.resolve(cfg.paths.raw), ids)
             out.print(
                 f"pipeline {cfg.name!r} is valid and its inputs are present and verified; a run would:",

@@ -156,10 +156,7 @@ def _targets(
     targets = load_targets(cfg.resolve(cfg.report.targets))
     catalogue = load_catalogue(cfg.resolve(cfg.paths.catalogue))
     raw = cfg.resolve(cfg.paths.raw)
-    ids = target_sources(targets)
-    unknown = [i for i in ids if i not in catalogue.ids]
-    if unknown:
-        raise ConfigError(f"{targets.path}: the targets need inputs {unknown}, which the data catalogue does not list")
+    ids = target_sources(targets, catalogue.ids)
     checksums = verify(catalogue, raw, ids)
     series = read_series(targets, {i: raw / catalogue[i].path for i in ids})
     table = evaluate_targets(targets, series)

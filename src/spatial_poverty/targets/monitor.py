@@ -22,7 +22,7 @@ For a target with baseline :math:`(t_0, b)` and target :math:`(t_1, g)` and the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from spatial_poverty.errors import IngestError
+from spatial_poverty.errors import ConfigError, IngestError
 from spatial_poverty.targets.schema import TargetsFile
 from spatial_poverty.targets.series import INDICATORS
 
@@ -83,13 +83,22 @@ COLUMNS = [
 ]
 
 
-def target_sources(targets: TargetsFile) -> list[str]:
-    """The catalogue ids the targets' series are read from (sorted, unique)."""
+def target_sources(targets: TargetsFile, catalogued: Collection[str] | None = None) -> list[str]:
+    """The catalogue ids the targets' series are read from (sorted, unique).
+
+    Raises
+    ------
+    ConfigError
+        If ``catalogued`` (the data catalogue's ids) is given and lacks one of them.
+    """
     ids = set()
     for t in targets.targets:
         src = INDICATORS[t.indicator].source_for(t.area)
         if src is not None:
             ids.add(src[0])
+    unknown = sorted(ids - set(catalogued)) if catalogued is not None else []
+    if unknown:
+        raise ConfigError(f"{targets.path}: the targets need inputs {unknown}, which the data catalogue does not list")
     return sorted(ids)
 
 
