@@ -179,6 +179,19 @@ def test_map_furniture(islands):
     assert labels and all(re.fullmatch(r"\d+(\.5)?°Α", t) for t in labels), labels
 
 
+def test_long_source_line_wraps_inside_the_figure(islands, tmp_path):
+    source = " · ".join(["Πηγή: ΕΛ.ΣΤΑΤ., Απογραφή Πληθυσμού-Κατοικιών 2021"] * 4)
+    fig = choropleth(islands, "density", attribution=source)
+    png, _ = save_figure(fig, tmp_path / "map")
+    text = next(t for t in fig.texts if t.get_gid() == "attribution")
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    with text._cm_set(text=text._get_wrapped_text()):  # the text as drawn (matplotlib wraps at draw time)
+        box = text.get_window_extent(renderer)
+    assert text.get_text().count("\n") == 0 and box.x0 >= 0 and box.x1 <= fig.bbox.x1
+    with Image.open(png) as im:
+        assert im.size[0] == pytest.approx(7.5 * DPI, abs=2)  # the line wrapped; it did not widen the figure
+
+
 def test_lisa_and_significance_maps_use_geoda_classes(islands, lisa):
     fig = lisa_cluster_map(islands, lisa)
     for code, patch in fig.sp_drawn.patches.items():

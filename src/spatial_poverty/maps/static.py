@@ -332,7 +332,9 @@ def _furniture(ax: Axes, crs: object, *, lang: Lang, attribution: str, title: st
     )
     if title:
         ax.set_title(title, fontsize=10, loc="left")
-    ax.figure.text(0.01, 0.01, attribution, fontsize=6, color="#333333", ha="left", va="bottom", gid="attribution")
+    ax.figure.text(
+        0.01, 0.01, attribution, fontsize=6, color="#333333", ha="left", va="bottom", gid="attribution", wrap=True
+    )
 
 
 def _map_figure(
@@ -729,7 +731,9 @@ def moran_scatterplot(
         ax.legend(fontsize=7, loc="best", frameon=False)
         if title:
             ax.set_title(title, fontsize=10, loc="left")
-        fig.text(0.01, 0.005, attribution, fontsize=6, color="#333333", ha="left", va="bottom", gid="attribution")
+        fig.text(
+            0.01, 0.005, attribution, fontsize=6, color="#333333", ha="left", va="bottom", gid="attribution", wrap=True
+        )
         fig.sp_slope = slope  # type: ignore[attr-defined]
         return fig
 
