@@ -7,18 +7,15 @@ the folder of the YAML file, so a pipeline runs the same from any working direct
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from spatial_poverty.errors import ConfigError
 from spatial_poverty.indices.spec import IndexSpec
 from spatial_poverty.ingest.regions import REGIONS
-from spatial_poverty.validation import describe_validation_error
+from spatial_poverty.validation import load_yaml_model
 
 __all__ = ["INDICATORS", "PipelineConfig", "load_config"]
 
@@ -239,22 +236,10 @@ def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
         If the file is missing, is not YAML, or does not match the schema; the message lists every problem,
         with, for an unknown key, the keys allowed at that place.
     """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise ConfigError(f"pipeline file {path} does not exist") from exc
-    try:
-        raw = yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: not a UTF-8 YAML file: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of keys at the top level; found {type(raw).__name__}")
-    for key in ("config_file", "config_sha256"):
-        if key in raw:
-            raise ConfigError(f"{path}: key {key!r} is set by the program, not in the file")
-    try:
-        cfg = PipelineConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, PipelineConfig, path, "the pipeline configuration")) from None
-    return cfg.model_copy(update={"config_file": path.resolve(), "config_sha256": hashlib.sha256(data).hexdigest()})
+    return load_yaml_model(
+        Path(path),
+        PipelineConfig,
+        kind="pipeline file",
+        what="the pipeline configuration",
+        set_by_program=("config_file", "config_sha256"),
+    )

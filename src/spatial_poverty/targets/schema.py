@@ -8,17 +8,14 @@ name and the keys allowed at that place, as in the pipeline configuration.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from spatial_poverty.errors import ConfigError
 from spatial_poverty.ingest.regions import REGIONS
-from spatial_poverty.validation import describe_validation_error
+from spatial_poverty.validation import load_yaml_model
 
 __all__ = ["Point", "Target", "TargetsFile", "load_targets"]
 
@@ -115,22 +112,6 @@ def load_targets(path: str | os.PathLike[str]) -> TargetsFile:
         If the file is missing, not YAML, or does not match the schema; every problem is listed, an unknown key
         with the keys allowed at that place.
     """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise ConfigError(f"targets file {path} does not exist") from exc
-    try:
-        raw = yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: not a UTF-8 YAML file: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of keys at the top level; found {type(raw).__name__}")
-    for key in ("path", "sha256"):
-        if key in raw:
-            raise ConfigError(f"{path}: key {key!r} is set by the program, not in the file")
-    try:
-        tf = TargetsFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, TargetsFile, path, "the targets file")) from None
-    return tf.model_copy(update={"path": path.resolve(), "sha256": hashlib.sha256(data).hexdigest()})
+    return load_yaml_model(
+        Path(path), TargetsFile, kind="targets file", what="the targets file", set_by_program=("path", "sha256")
+    )
