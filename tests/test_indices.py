@@ -446,6 +446,9 @@ def test_tables_have_greek_headers_and_are_reproducible(tmp_path):
     assert ws.cell(1, 3).value == "Σύνθετος δείκτης" and ws.cell(2, 1).value == st1.table.index[0]
     assert list(st1.layer.columns[:4]) == ["name_el", "score", "rank", "decile"]
     assert {"rank_p05", "rank_p50", "rank_p95", "p_worst_decile"} <= set(st1.layer.columns)
+    band = st1.table["rank_p95"] - st1.table["rank_p05"]
+    expected = (band > spec.uncertainty.unreliable_band * 30) | (st1.table["n_imputed"] > 0)
+    assert st1.layer["unreliable"].tolist() == expected.tolist() and 0 < expected.sum() < 30
     with pytest.raises(ExportError, match="exists already"):
         write_index_tables(st1.table, tmp_path / "a", spec)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from spatial_poverty.errors import ExportError
@@ -33,6 +34,7 @@ _GREEK = {
     "p_worst_decile": "Πιθανότητα στο πιο αποστερημένο δεκατημόριο",
     "n_imputed": "Αριθμός τιμών με συμπλήρωση",
     "imputed": "Δείκτες με συμπληρωμένη τιμή",
+    "unreliable": "Αναξιόπιστη θέση (ευρεία ζώνη κατάταξης ή συμπλήρωση)",
 }
 
 #: A fixed document date, so that the .xlsx of two runs is identical byte for byte.
@@ -40,7 +42,12 @@ _XLSX_DATE = dt.datetime(2000, 1, 1)
 
 
 def index_table(result: IndexResult, unc: Uncertainty, imputed: pd.DataFrame, spec: IndexSpec) -> pd.DataFrame:
-    """``score``, ``rank``, ``decile``, ``<domain>_score``, ``rank_p05/p50/p95``, ``p_worst_decile``, imputation flags.
+    """``score``, ``rank``, ``decile``, ``<domain>_score``, ``rank_p05/p50/p95``, ``p_worst_decile``, imputation
+    flags and ``unreliable``.
+
+    ``unreliable`` is true where the 90 % rank band :math:`r_{95} - r_{05}` is wider than
+    ``spec.uncertainty.unreliable_band`` times the number of units, or where an indicator value was imputed: the
+    unit's place in the ranking should not be read alone (the GeoPackage style hatches it).
 
     Sorted by rank (then code); index = municipality code.
     """
@@ -51,6 +58,11 @@ def index_table(result: IndexResult, unc: Uncertainty, imputed: pd.DataFrame, sp
     table = table.join(unc.summary)
     table["n_imputed"] = imputed.sum(axis=1).astype(int)
     table["imputed"] = imputed.apply(lambda row: ",".join(c for c, v in row.items() if v), axis=1)
+    unreliable = table["n_imputed"] > 0
+    if "rank_p95" in table:
+        band = table["rank_p95"] - table["rank_p05"]
+        unreliable |= band > spec.uncertainty.unreliable_band * len(table)
+    table["unreliable"] = unreliable.astype(bool)
     table.index.name = "code"
     return table.reset_index().sort_values(["rank", "code"], kind="mergesort").set_index("code")
 
@@ -106,6 +118,8 @@ def _write_xlsx(flat: pd.DataFrame, headers: list[str], path: Path, *, title: st
         for j, v in enumerate(row):
             if isinstance(v, str):
                 ws.write_string(i, j, v)
+            elif isinstance(v, bool | np.bool_):
+                ws.write_boolean(i, j, bool(v))
             elif pd.isna(v):
                 ws.write_blank(i, j, None)
             else:

@@ -139,6 +139,9 @@ class UncertaintySpec(_Strict):
     aggregations: list[Aggregation] = Field(default_factory=list)
     indicator_se: bool = True
     sensitivity: bool = True
+    #: A unit is flagged ``unreliable`` when its 90 % rank band (p95 - p05) spans more than this share of the
+    #: units (0.2: the rank could move by more than two deciles), or when one of its indicators was imputed.
+    unreliable_band: float = Field(default=0.2, gt=0, le=1)
 
 
 class IndexSpec(_Strict):
