@@ -171,16 +171,17 @@ def read_ferry_links(path: str | os.PathLike[str]) -> pd.DataFrame:
             f"{path}: column(s) {missing} are missing; the file has {cols}; expected {list(FERRY_LINK_COLUMNS)}"
         )
     raw.columns = cols
-    out = pd.DataFrame({c: raw[c].str.strip() for c in FERRY_LINK_COLUMNS})
-    out["row"] = np.arange(2, len(out) + 2)
-    for i, r in out.iterrows():
-        row = int(r["row"])
-        for c in ("port_a", "port_b"):
-            if not r[c]:
+    text = {c: [str(v).strip() for v in raw[c]] for c in FERRY_LINK_COLUMNS}
+    sailings: list[float] = []
+    for i in range(len(raw)):
+        row = i + 2
+        a, b = text["port_a"][i], text["port_b"][i]
+        for c, v in (("port_a", a), ("port_b", b)):
+            if not v:
                 raise IngestError(f"{path}, row {row}, column {c!r}: empty; expected an OSM id or a port name")
-        if r["port_a"] == r["port_b"]:
-            raise IngestError(f"{path}, row {row}: port_a and port_b are both {r['port_a']!r}; expected two ports")
-        s = r["sailings_per_week"]
+        if a == b:
+            raise IngestError(f"{path}, row {row}: port_a and port_b are both {a!r}; expected two ports")
+        s = text["sailings_per_week"][i]
         try:
             v = float(s)
         except ValueError:
@@ -189,10 +190,19 @@ def read_ferry_links(path: str | os.PathLike[str]) -> pd.DataFrame:
             raise IngestError(
                 f"{path}, row {row}, column 'sailings_per_week': {s!r}; expected a positive number with a decimal point"
             )
-        out.loc[i, "sailings_per_week"] = v
-        if r["season"] not in SEASONS:
-            raise IngestError(f"{path}, row {row}, column 'season': {r['season']!r}; expected one of {list(SEASONS)}")
-    out["sailings_per_week"] = out["sailings_per_week"].astype("float64")
+        sailings.append(v)
+        season = text["season"][i]
+        if season not in SEASONS:
+            raise IngestError(f"{path}, row {row}, column 'season': {season!r}; expected one of {list(SEASONS)}")
+    out = pd.DataFrame(
+        {
+            "port_a": pd.Series(text["port_a"], dtype=object),
+            "port_b": pd.Series(text["port_b"], dtype=object),
+            "sailings_per_week": np.asarray(sailings, dtype="float64"),
+            "season": pd.Series(text["season"], dtype=object),
+            "row": np.arange(2, len(raw) + 2),
+        }
+    )
     out.attrs["path"] = str(path)
     logger.info("%s: %d ferry links", path, len(out))
     return out
