@@ -176,8 +176,8 @@ def read_ferry_links(path: str | os.PathLike[str]) -> pd.DataFrame:
     for i in range(len(raw)):
         row = i + 2
         a, b = text["port_a"][i], text["port_b"][i]
-        for c, v in (("port_a", a), ("port_b", b)):
-            if not v:
+        for c, end in (("port_a", a), ("port_b", b)):
+            if not end:
                 raise IngestError(f"{path}, row {row}, column {c!r}: empty; expected an OSM id or a port name")
         if a == b:
             raise IngestError(f"{path}, row {row}: port_a and port_b are both {a!r}; expected two ports")
