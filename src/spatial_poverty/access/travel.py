@@ -91,7 +91,7 @@ class TravelParams:
         Passed to :func:`~spatial_poverty.access.islands.land_masses`.
     virtual_ports : bool, default True
         A land mass with no ferry terminal in the points gets a virtual port at its coast nearest the sea-route
-        network (within ``max_port_snap_km``), so that it is not cut off because OpenStreetMap maps its harbour as
+        network (at any distance), so that it is not cut off because OpenStreetMap maps its harbour as
         an area (the bundle has nodes only: Naxos, Tinos, Kalymnos, ...). With False such land masses are
         unreachable (``inf``).
     """
@@ -356,7 +356,7 @@ class TravelModel:
             )
         without = sorted(set(masses.index) - set(ports["mass_id"]))
         if p.virtual_ports and without:
-            virtual = _virtual_ports(masses.loc[without], sea_nodes, p.max_port_snap_km)
+            virtual = _virtual_ports(masses.loc[without], sea_nodes)
             logger.info(
                 "%d land masses have no ferry terminal in the points: a virtual port each, at the coast nearest "
                 "the sea-route network (largest: %s km2)",
@@ -639,16 +639,18 @@ class TravelModel:
         return out, ferry, op, dp
 
 
-def _virtual_ports(masses: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, max_snap_km: float) -> gpd.GeoDataFrame:
-    """One port per land mass, on its coast at the point nearest the sea-route network."""
+def _virtual_ports(masses: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One port per land mass, on its coast at the point nearest the sea-route network.
+
+    No distance limit: the network is sparse around remote rocks, and the snap distance is sailed in a straight
+    line (it is added to the sea distance like any port's).
+    """
     import shapely
 
     polys = masses.to_crs(CRS).geometry.to_numpy()
     node_geom = nodes.to_crs(CRS).geometry.to_numpy()
     tree = shapely.STRtree(node_geom)
     (src, dst), dist = tree.query_nearest(polys, return_distance=True, all_matches=False)
-    keep = dist <= max_snap_km * 1000
-    src, dst, dist = src[keep], dst[keep], dist[keep]
     lines = shapely.shortest_line(polys[src], node_geom[dst])
     coast = shapely.get_point(lines, 0)
     mass_ids = masses.index.to_numpy()[src]
