@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spatial_poverty.access import TravelModel, assign_land_mass, nearest_by_type
+from spatial_poverty.access import TravelModel, assign_land_mass, land_masses, nearest_by_type
 from spatial_poverty.ingest.elstat2021 import read_municipal_boundaries, read_population
 from spatial_poverty.ingest.municipalities import join_boundaries_population, select_area
 from spatial_poverty.ingest.services import read_osm_points
@@ -104,3 +104,19 @@ def test_every_settlement_reaches_a_service(bundle: Path, model: TravelModel, so
     assert 0 < near["needs_ferry"].sum() < len(st) / 2
     assert near.loc[~near["needs_ferry"], "nearest_service_min"].max() < 240
     assert near.loc[near["needs_ferry"], "nearest_service_min"].min() > 24 * 60 / 2 + 30
+
+
+def test_greek_land_masses_bridges_and_ferries(bundle: Path) -> None:
+    """Whole country: bridged narrows join the mainland, ferry crossings do not (close_gaps_m = 100)."""
+    masses = land_masses(read_municipal_boundaries(bundle / "elstat_2021" / "DHMOI_2021.zip"))
+    towns = gpd.GeoSeries.from_xy(
+        [23.7275, 23.5950, 20.7069, 23.4911, 25.1442, 22.3833],
+        [37.9838, 38.4636, 38.8333, 37.9644, 35.3387, 37.9500],
+        index=["Athens", "Chalkida (Euboea)", "Lefkada", "Salamina", "Heraklion (Crete)", "Corinth"],
+        crs="EPSG:4326",
+    )
+    mass = assign_land_mass(towns, masses)
+    assert mass["Athens"] == 0 and masses.loc[0, "is_mainland"]
+    assert mass["Chalkida (Euboea)"] == 0 and mass["Lefkada"] == 0 and mass["Corinth"] == 0
+    assert mass["Salamina"] != 0 and mass["Heraklion (Crete)"] not in (0, mass["Salamina"])
+    assert masses.loc[0, "area_km2"] == pytest.approx(110_700, rel=0.01)  # mainland with Euboea and Lefkada

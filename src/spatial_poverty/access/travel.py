@@ -87,7 +87,7 @@ class TravelParams:
         A port farther than this from the sea-route network is not used (inland or mis-tagged terminals).
     ports_per_point : int, default 5
         Ports of its own land mass considered for each origin and destination, the nearest by land.
-    close_gaps_m : float, default 50
+    close_gaps_m : float, default 100
         Passed to :func:`~spatial_poverty.access.islands.land_masses`.
     virtual_ports : bool, default True
         A land mass with no ferry terminal in the points gets a virtual port at its coast nearest the sea-route
@@ -107,7 +107,7 @@ class TravelParams:
     point_tolerance_m: float = 1000.0
     max_port_snap_km: float = 10.0
     ports_per_point: int = 5
-    close_gaps_m: float = 50.0
+    close_gaps_m: float = 100.0
     virtual_ports: bool = True
 
     def __post_init__(self) -> None:
