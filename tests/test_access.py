@@ -21,6 +21,7 @@ from shapely.geometry import Point, box
 from spatial_poverty.access import (
     TravelModel,
     TravelParams,
+    aggregate,
     assign_land_mass,
     desert_class,
     e2sfca,
@@ -378,3 +379,28 @@ def test_params_validated() -> None:
         TravelParams(detour_factor=0.5)
     with pytest.raises(ConfigError, match=r"season needs to be 'winter' or 'summer'"):
         TravelParams(season="spring")
+
+
+def test_e2sfca_per_municipality_population_weighted() -> None:
+    model = fixture_model()
+    s, d = fixture_settlements(), fixture_services()
+    a = e2sfca(model.cost(s, d), s["population"], d["capacity"])
+    groups = pd.Series(["9001", "9003", "9004", "9002", "9001"], index=s.index)
+    got = aggregate(a, s["population"], groups)
+    r_sa = 1 / 178
+    # 9001 holds O1 (100 people, 0.22 R_SA) and O5 (20 people, 1.0 R_SA)
+    assert got.loc["9001"] == pytest.approx((100 * 0.22 * r_sa + 20 * r_sa) / 120, rel=1e-12)
+    assert got.loc["9003"] == pytest.approx(0.68 / 34, rel=1e-12)
+    assert got.loc["9004"] == 0.0
+    assert got.index.tolist() == ["9001", "9002", "9003", "9004"]
+
+
+def test_desert_class_missing_values_get_no_class() -> None:
+    idx = pd.Index([f"{i:04d}" for i in range(1, 8)], name="code")
+    dep = pd.Series([1, 2, 3, 4, 5, 6, np.nan], index=idx)
+    acc = pd.Series([6, 5, 4, 3, 2, 1, 1], index=idx, dtype=float)
+    out = desert_class(dep, acc)
+    assert out.loc["0007", "bivariate_class"] is pd.NA and not out.loc["0007", "service_desert"]
+    assert out["service_desert"].sum() == 2
+    with pytest.raises(StatisticsError, match="same index"):
+        desert_class(dep, acc.rename(lambda c: c + "x"))
