@@ -243,6 +243,13 @@ def test_ferry_links_headway_and_transfer(tmp_path: Path) -> None:
     )
     c = only_ab.cost(fixture_settlements(), fixture_services())
     assert np.isinf(c.minutes[2]).all() and c.needs_ferry[2].all()  # C has a port but no sailing
+    assert c.route_kind().tolist() == [
+        ["land", "sea"],
+        ["sea", "land"],
+        ["none", "none"],
+        ["land", "sea"],
+        ["land", "sea"],
+    ]
 
 
 def test_cost_blocks_equal_full_matrix() -> None:
@@ -312,6 +319,8 @@ def test_e2sfca_equals_access_package() -> None:
     theirs = acc.enhanced_two_stage_fca(name="e2sfca", max_cost=30).iloc[:, 0]
     theirs = theirs.reindex(range(n_o)).fillna(0.0)
     np.testing.assert_allclose(ours.to_numpy(), theirs.to_numpy(), rtol=1e-12, atol=1e-15)
+    # computing the weights in blocks of rows changes nothing
+    np.testing.assert_allclose(e2sfca(minutes, pop, cap, max_cells=25).to_numpy(), ours.to_numpy(), rtol=1e-13)
 
 
 def test_population_within_thresholds() -> None:

@@ -249,6 +249,11 @@ class TravelCost:
     origin_port: np.ndarray | None = None
     destination_port: np.ndarray | None = None
 
+    def route_kind(self) -> np.ndarray:
+        """``"land"``, ``"sea"`` (land, ferry, land) or ``"none"`` (no way) for each origin-destination pair."""
+        finite = np.isfinite(self.minutes)
+        return np.where(finite & self.needs_ferry, "sea", np.where(finite, "land", "none"))
+
 
 @dataclass(frozen=True)
 class _Placed:
@@ -280,8 +285,8 @@ class TravelModel:
     Attributes
     ----------
     ports : geopandas.GeoDataFrame
-        The ports used: ``name``, ``name_en``, ``mass_id``, ``sea_node`` (MARNET id), ``snap_nm`` (distance to
-        that node), EPSG:4326.
+        The ports used, indexed by OSM id (negative for virtual ports): ``name``, ``name_en``, ``mass_id``,
+        ``sea_node`` (MARNET id), ``snap_nm`` (distance to that node), ``virtual``, EPSG:4326.
     dropped_ports : pandas.DataFrame
         Terminals not used, with ``reason``.
     port_minutes : numpy.ndarray
@@ -322,7 +327,15 @@ class TravelModel:
         self.params = params or TravelParams()
         self.masses = masses
         p = self.params
+        if masses.crs is None or masses.index.name != "mass_id" or "area_km2" not in masses.columns:
+            raise IngestError("masses: expected the frame of land_masses() (index mass_id, area_km2, a CRS)")
+        if ports.crs is None or sea_nodes.crs is None:
+            raise IngestError("ports and sea_nodes need a CRS (EPSG:4326 from read_ports and read_marnet)")
         ports = ports.to_crs("EPSG:4326")
+        for col in ("name", "name_en"):
+            if col not in ports.columns:
+                ports = ports.assign(**{col: None})
+        ports = ports[["name", "name_en", "geometry"]]
         mass = assign_land_mass(ports, masses, tolerance_m=p.port_tolerance_m)
         dropped = [
             pd.DataFrame(
@@ -578,9 +591,7 @@ class TravelModel:
             if routes:
                 assert o_port is not None and d_port is not None  # for mypy: set above when routes
                 o_port[sl], d_port[sl] = op, dp
-        idx_o = (origins.index if len(origins.index) else pd.RangeIndex(0)).copy()
-        idx_d = destinations.index.copy()
-        return TravelCost(minutes, ferry, idx_o, idx_d, o_port, d_port)
+        return TravelCost(minutes, ferry, origins.index.copy(), destinations.index.copy(), o_port, d_port)
 
     def cost_blocks(
         self,
