@@ -114,6 +114,8 @@ def nearest_by_type(
     seen: dict[str, object] = {}
     for t in pd.unique(types):
         slug = _slug(t)
+        if slug in (prefix, "needs"):
+            raise StatisticsError(f"service type {t!r} gives field names that clash with {prefix!r}; rename the type")
         if slug in seen and seen[slug] != t:
             raise StatisticsError(f"service types {seen[slug]!r} and {t!r} give the same field name {slug!r}")
         seen[slug] = t
