@@ -588,8 +588,7 @@ class TravelModel:
             m, f, op, dp = self._block(o, sl, d, routes)
             minutes[sl] = m
             ferry[sl] = f
-            if routes:
-                assert o_port is not None and d_port is not None  # for mypy: set above when routes
+            if o_port is not None and d_port is not None:
                 o_port[sl], d_port[sl] = op, dp
         return TravelCost(minutes, ferry, origins.index.copy(), destinations.index.copy(), o_port, d_port)
 
@@ -636,8 +635,7 @@ class TravelModel:
                 sea = np.where(better, cand, sea)
                 best_j = np.where(better, j, best_j)
             out = np.where(ferry, sea, out)
-            if routes:
-                assert op is not None and dp is not None
+            if op is not None and dp is not None:
                 q = np.take_along_axis(
                     np.broadcast_to(d.port[None, :, :], (*out.shape, d.port.shape[1])), best_j[:, :, None], axis=2
                 )[:, :, 0]
