@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spatial_poverty.access import TravelModel, assign_land_mass, land_masses, nearest_by_type
+from spatial_poverty.access import TravelModel, assign_land_mass, land_masses, nearest_by_type, read_ports
 from spatial_poverty.ingest.elstat2021 import read_municipal_boundaries, read_population
 from spatial_poverty.ingest.municipalities import join_boundaries_population, select_area
-from spatial_poverty.ingest.services import read_osm_points
+from spatial_poverty.ingest.services import read_marnet, read_osm_points
 
 pytestmark = pytest.mark.bundle
 
@@ -125,3 +125,33 @@ def test_greek_land_masses_bridges_and_ferries(bundle: Path) -> None:
     assert mass["Chalkida (Euboea)"] == 0 and mass["Lefkada"] == 0 and mass["Corinth"] == 0
     assert mass["Salamina"] != 0 and mass["Heraklion (Crete)"] not in (0, mass["Salamina"])
     assert masses.loc[0, "area_km2"] == pytest.approx(110_700, rel=0.01)  # mainland with Euboea and Lefkada
+
+
+def test_piraeus_sea_distances(bundle: Path) -> None:
+    """Whole country: sea distances between the ports the model picks match the bundle's stated ones.
+
+    ``marnet_sea_routes/PROVENANCE.md``: about 80 nm Piraeus-Syros and 130 nm Piraeus-Santorini. Measured:
+    81.6 and 130.6 nm; Piraeus to Ermoupoli 1,078 min door to door with the default 24 h headway.
+    """
+    masses = land_masses(read_municipal_boundaries(bundle / "elstat_2021" / "DHMOI_2021.zip"))
+    nodes, edges = read_marnet(
+        bundle / "marnet_sea_routes" / "marnet_greece_nodes.csv",
+        bundle / "marnet_sea_routes" / "marnet_greece_edges.csv",
+    )
+    model = TravelModel(masses, read_ports(bundle / "osm_greece_2019" / "greece.sqlite.zip"), nodes, edges)
+    towns = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([23.6470, 24.9411, 25.4315], [37.9420, 37.4446, 36.4167]),
+        index=["Piraeus", "Ermoupoli", "Fira"],
+        crs="EPSG:4326",
+    )
+    cost = model.cost(towns, towns, routes=True)
+    assert cost.origin_port is not None and cost.destination_port is not None
+    sea = {}
+    for j, town in ((1, "Ermoupoli"), (2, "Fira")):
+        p = model.ports.index.get_indexer([cost.origin_port[0, j], cost.destination_port[0, j]])
+        assert model.ports["mass_id"].iloc[p[0]] == 0  # leaves from the mainland
+        sea[town] = model.sea_nm[p[0], p[1]]
+    assert sea["Ermoupoli"] == pytest.approx(80, abs=5)
+    assert sea["Fira"] == pytest.approx(130, abs=5)
+    assert cost.minutes[0, 1] == pytest.approx(1078, abs=5)
+    assert cost.route_kind()[0].tolist() == ["land", "sea", "sea"]
