@@ -383,7 +383,22 @@ def test_ferry_links_errors(tmp_path: Path) -> None:
         fixture_model(links)
 
 
+def test_model_summary() -> None:
+    assert fixture_model().summary() == {
+        "land_masses": 3,
+        "land_masses_1km2": 3,
+        "ports": 3,
+        "ports_virtual": 0,
+        "terminals_dropped": 1,
+        "land_masses_without_port": 0,
+        "ferry_links": 0,
+    }
+
+
 def test_params_validated() -> None:
+    assert TravelParams.from_mapping({"ship_speed_knots": 18}).ship_speed_knots == 18
+    with pytest.raises(ConfigError, match=r"access.travel: unknown key\(s\) \['ship_speed'\]"):
+        TravelParams.from_mapping({"ship_speed": 18}, source="access.travel")
     with pytest.raises(ConfigError, match=r"detour_factor needs to be >= 1; 0.5 was given instead"):
         TravelParams(detour_factor=0.5)
     with pytest.raises(ConfigError, match=r"season needs to be 'winter' or 'summer'"):

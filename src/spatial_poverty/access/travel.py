@@ -137,6 +137,15 @@ class TravelParams:
                 f"TravelParams.season needs to be 'winter' or 'summer'; {self.season!r} was given instead"
             )
 
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object], *, source: str = "travel parameters") -> TravelParams:
+        """Parameters from a mapping (a section of a pipeline file); unknown keys are refused, naming ``source``."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"{source}: unknown key(s) {unknown}; expected some of {sorted(known)}")
+        return cls(**values)  # type: ignore[arg-type]
+
 
 def read_ferry_links(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a ferry links file: which ports are linked, how often, in which season.
@@ -389,6 +398,7 @@ class TravelModel:
         self._port_lon = np.radians(ports.geometry.x.to_numpy())
         self._port_lat = np.radians(ports.geometry.y.to_numpy())
         self._port_mass = ports["mass_id"].to_numpy()
+        self._n_links = 0 if links is None else len(links)
         self.port_minutes = self._port_graph(links)
 
     @classmethod
@@ -410,6 +420,18 @@ class TravelModel:
         nodes, edges = read_marnet(marnet_nodes_path, marnet_edges_path)
         links = read_ferry_links(links_path) if links_path is not None else None
         return cls(masses, read_ports(osm_path), nodes, edges, links=links, params=params)
+
+    def summary(self) -> dict[str, object]:
+        """Counts for a run log or report: land masses, ports (terminals, virtual, dropped), unreachable masses."""
+        return {
+            "land_masses": len(self.masses),
+            "land_masses_1km2": int((self.masses["area_km2"] >= 1).sum()),
+            "ports": len(self.ports),
+            "ports_virtual": int(self.ports["virtual"].sum()),
+            "terminals_dropped": len(self.dropped_ports),
+            "land_masses_without_port": len(self.masses_without_port),
+            "ferry_links": self._n_links,
+        }
 
     def __repr__(self) -> str:
         return (
