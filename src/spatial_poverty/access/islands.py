@@ -50,13 +50,13 @@ def land_masses(
         Lefkada an island.
     min_area_km2 : float, default 0
         Parts smaller than this are dropped (uninhabited rocks). With the default every part is kept, so that a
-        settlement on a rock still has a land mass; such a mass has no port and is unreachable by sea.
+        settlement on a rock still has a land mass (the travel model gives it a virtual port).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per land mass, indexed by ``mass_id`` (0 = the mainland, the largest part, then by decreasing
-        area), with ``area_km2``, ``is_mainland`` and ``municipalities`` (codes of the municipalities
+        One row per land mass, indexed by ``mass_id`` (0 = the mainland, the largest land mass of the boundaries
+        given (Rhodes for the South Aegean alone), then by decreasing area, ties by x), with ``area_km2``, ``is_mainland`` and ``municipalities`` (codes of the municipalities
         intersecting it, comma-joined, sorted), polygons in EPSG:2100.
 
     Raises
