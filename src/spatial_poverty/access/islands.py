@@ -56,8 +56,9 @@ def land_masses(
     -------
     geopandas.GeoDataFrame
         One row per land mass, indexed by ``mass_id`` (0 = the mainland, the largest land mass of the boundaries
-        given (Rhodes for the South Aegean alone), then by decreasing area, ties by x), with ``area_km2``, ``is_mainland`` and ``municipalities`` (codes of the municipalities
-        intersecting it, comma-joined, sorted), polygons in EPSG:2100.
+        given (Rhodes for the South Aegean alone), then by decreasing area, ties by x), with ``area_km2``,
+        ``is_mainland`` and ``municipalities`` (codes of the municipalities intersecting it, comma-joined,
+        sorted), polygons in EPSG:2100.
 
     Raises
     ------
