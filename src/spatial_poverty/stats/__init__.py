@@ -5,6 +5,7 @@ from spatial_poverty.stats.global_stats import BivariateMoran, GearyC, GeneralG,
 from spatial_poverty.stats.inference import adjust_pvalues, gi_bin, pseudo_p
 from spatial_poverty.stats.local_stats import BivariateLocalMoran, GetisOrdLocal, LocalGeary, LocalJoinCount
 from spatial_poverty.stats.rates import assuncao_reis_standardise, eb_rate, spatial_eb_rate
+from spatial_poverty.stats.regions import Regionalisation, regionalise, shape_measures
 from spatial_poverty.stats.spacetime import EmergingHotSpots, LisaMarkov, classify_emerging, mann_kendall
 from spatial_poverty.stats.stability import by_component, local_stability
 from spatial_poverty.stats.weights import (
@@ -32,6 +33,7 @@ __all__ = [
     "LocalJoinCount",
     "LocalMoran",
     "MoranRate",
+    "Regionalisation",
     "WeightsReport",
     "WeightsSpec",
     "adjust_pvalues",
@@ -48,6 +50,8 @@ __all__ = [
     "pseudo_p_two_sided",
     "read_links",
     "read_weights_file",
+    "regionalise",
+    "shape_measures",
     "spatial_eb_rate",
     "symmetrise",
     "write_weights",

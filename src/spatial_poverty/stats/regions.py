@@ -316,8 +316,8 @@ def _summarise(
     pop = df.groupby("region_id")[population].sum()
     # population-weighted mean of each variable (NaN for a region without people)
     weighted = {v: (df[v] * df[population]).groupby(df["region_id"]).sum() / pop.where(pop > 0) for v in variables}
-    dissolved = gpd.GeoSeries(frame.geometry.to_numpy(), crs=frame.crs).groupby(labels.to_numpy()).agg(
-        lambda g: g.union_all()
+    dissolved = (
+        gpd.GeoSeries(frame.geometry.to_numpy(), crs=frame.crs).groupby(labels.to_numpy()).agg(lambda g: g.union_all())
     )
     geoms = gpd.GeoSeries(dissolved, crs=frame.crs)
     shapes = shape_measures(geoms)
