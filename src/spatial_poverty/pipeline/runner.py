@@ -312,14 +312,14 @@ def _run(
         for var in st.variables:
             y = gdf[var]
             if cfg.weights.island_policy == "components":  # each connected component analysed on its own
-                out, morans[var], lisas[var], gi_frame = component_statistics(
+                by_comp, morans[var], lisas[var], gi_frame = component_statistics(
                     y, graph, cfg, gistar="gistar" in st.local_statistics
                 )
                 local_frames[f"lisa_{var}"] = lisas[var]
                 if gi_frame is not None:
                     local_frames[f"gistar_{var}"] = gi_frame
-                out["inference"] = {"alternative": st.alternative, "correction": st.correction, "alpha": st.alpha}
-                stats_out[var] = out
+                by_comp["inference"] = {"alternative": st.alternative, "correction": st.correction, "alpha": st.alpha}
+                stats_out[var] = by_comp
                 continue
             gm = GlobalMoran(y, graph, **common)
             lm = LocalMoran(y, graph, alpha=st.alpha, correction=st.correction, **common)
