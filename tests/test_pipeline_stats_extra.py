@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -13,6 +15,7 @@ from shapely.geometry import box
 
 from spatial_poverty.errors import ConfigError
 from spatial_poverty.pipeline import load_config, run_pipeline
+from spatial_poverty.pipeline.runner import weights_spec
 from spatial_poverty.pipeline.statistics_extra import COMPONENT_MIN_SIZE, stability_graphs
 from spatial_poverty.stats import LocalMoran, build_weights, by_component, local_stability
 
@@ -113,20 +116,16 @@ def test_components_policy_in_the_pipeline(raw_dir, tmp_path):
     assert (lisa.loc[small, "cluster"] == "no neighbours").all() and lisa.loc[small, "local_i"].isna().all()
     # the same numbers as the API per component
     m = result.municipalities
-    graph, report = build_weights(m, load_config(cfg_path).weights and _spec(cfg))
-    ref = by_component(m["density"], graph, statistic="lisa", min_size=COMPONENT_MIN_SIZE, permutations=99, seed=cfg.seed)
+    graph, report = build_weights(m, weights_spec(cfg))
+    ref = by_component(
+        m["density"], graph, statistic="lisa", min_size=COMPONENT_MIN_SIZE, permutations=99, seed=cfg.seed
+    )
     np.testing.assert_allclose(lisa["local_i"].reindex(ref.index), ref["local_i"], rtol=RTOL)
     man = json.loads((result.output_dir / "manifest.json").read_text(encoding="utf-8"))
     by_comp = man["statistics"]["density"]["global_moran_by_component"]
-    assert len(by_comp) == int((report.component_sizes and sum(s >= COMPONENT_MIN_SIZE for s in report.component_sizes)))
+    assert len(by_comp) == sum(size >= COMPONENT_MIN_SIZE for size in report.component_sizes)
     largest = max(by_comp.values(), key=lambda d: d["size"])
     assert man["statistics"]["density"]["global_moran"]["I"] == largest["I"]
-
-
-def _spec(cfg):
-    from spatial_poverty.pipeline.runner import weights_spec
-
-    return weights_spec(cfg)
 
 
 def test_config_sections_are_validated(tmp_path):
@@ -149,7 +148,9 @@ def test_config_sections_are_validated(tmp_path):
 def test_stability_specs_on_a_fixture():
     # An archipelago fixture: two islands of four squares and a lone island far away.
     cells = [box(x * 1000, y * 1000, (x + 1) * 1000, (y + 1) * 1000) for x in range(2) for y in range(2)]
-    cells += [box(10000 + x * 1000, y * 1000, 10000 + (x + 1) * 1000, (y + 1) * 1000) for x in range(2) for y in range(2)]
+    cells += [
+        box(10000 + x * 1000, y * 1000, 10000 + (x + 1) * 1000, (y + 1) * 1000) for x in range(2) for y in range(2)
+    ]
     cells += [box(30000, 0, 31000, 1000)]
     ids = [f"{i:04d}" for i in range(1, 10)]
     gdf = gpd.GeoDataFrame(
@@ -158,7 +159,8 @@ def test_stability_specs_on_a_fixture():
         index=pd.Index(ids, name="code"),
         crs="EPSG:2100",
     )
-    cfg = load_config_from({"name": "t", "title": "t", "seed": 7, "statistics": {"stability": {"specs": ["queen", "knn:2", "distance"]}}})
+    specs = ["queen", "knn:2", "distance"]
+    cfg = load_config_from({"name": "t", "title": "t", "seed": 7, "statistics": {"stability": {"specs": specs}}})
     graphs = stability_graphs(gdf, cfg)
     assert list(graphs) == ["queen", "knn2", "distance"]
     assert all(not g.isolates.size for g in graphs.values())  # the fill / the minimum band leave no isolate
@@ -170,10 +172,7 @@ def test_stability_specs_on_a_fixture():
     np.testing.assert_array_equal(shares["significant_queen"], one["significant"].reindex(gdf.index))
 
 
-def load_config_from(doc, tmp=None):
-    import tempfile
-    from pathlib import Path
-
+def load_config_from(doc):
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "p.yaml"
         p.write_text(yaml.safe_dump(doc), encoding="utf-8")
