@@ -56,6 +56,7 @@ def sa_extra(raw_dir, tmp_path_factory):
     return cfg, result
 
 
+@pytest.mark.slow
 def test_stability_fields_published(sa_extra):
     cfg, result = sa_extra
     gpkg = result.output_dir / f"{cfg.name}.gpkg"
@@ -81,6 +82,7 @@ def test_stability_fields_published(sa_extra):
     assert man["statistics"]["density"]["stability"]["specs"] == ["queen", "knn:4", "knn:6", "distance"]
 
 
+@pytest.mark.slow
 def test_regions_layer_published(sa_extra):
     cfg, result = sa_extra
     regions = gpd.read_file(result.output_dir / f"{cfg.name}.gpkg", layer="regions")
@@ -98,6 +100,7 @@ def test_regions_layer_published(sa_extra):
     assert man["regions"]["method"] == "skater" and man["regions"]["n_regions"] == len(regions)
 
 
+@pytest.mark.slow
 def test_components_policy_in_the_pipeline(raw_dir, tmp_path):
     # 40 km distance bands split the South Aegean into island groups; each group of 5+ is analysed alone.
     cfg_path = pipeline_copy("south_aegean", raw_dir, tmp_path / "processed", tmp_path, lean=True)
