@@ -76,7 +76,9 @@ def test_check_orders_columns_and_leaves_the_input_alone(lisa):
         (lambda g: g.assign(code=["101", "5801"]), r"field 'code': values 101: '101' do not match '\\\\d\{4\}'"),
         (lambda g: g.assign(p_sim=[0.01, 1.5]), r"field 'p_sim': values 5801: 1.5 are outside \[0, 1\]"),
         (lambda g: g.assign(cluster=["High-High", "HH"]), r"values 5801: 'HH' are not among"),
-        (lambda g: g.assign(local_i=[0.4, None]), r"field 'local_i': empty values at 5801: nan"),
+        # local_i may be empty (units of a component too small to analyse, island policy "components"); the
+        # cluster label never is
+        (lambda g: g.assign(cluster=["High-High", None]), r"field 'cluster': empty values at 5801: nan"),
         (lambda g: g.assign(quadrant=[1.0, 2.0]), r"field 'quadrant': needs to be INTEGER; dtype float64"),
         (lambda g: g.to_crs(4326), r"CRS needs to be EPSG:2100"),
         (lambda g: pd.DataFrame(g.drop(columns="geometry")), r"the exchange schema says a feature layer"),

@@ -36,6 +36,7 @@ from spatial_poverty.stats.autocorrelation import (
     NOT_SIGNIFICANT,
     NOT_SIGNIFICANT_EL,
 )
+from spatial_poverty.stats.inference import NO_NEIGHBOURS, NO_NEIGHBOURS_EL
 
 __all__ = [
     "CRS_ALLOWED",
@@ -410,13 +411,21 @@ FIELDS: dict[str, FieldSpec] = {
         ),
         # ------------------------------------------------------------------------------------- LISA (Moran)
         FieldSpec("value", "REAL", "Τιμή", "Value", "The analysed variable's value", nullable=True),
-        FieldSpec("local_i", "REAL", "Τοπικό I του Moran", "Local Moran's I", "Local Moran's I_i (Anselin 1995)"),
+        FieldSpec(
+            "local_i",
+            "REAL",
+            "Τοπικό I του Moran",
+            "Local Moran's I",
+            "Local Moran's I_i (Anselin 1995)",
+            nullable=True,
+        ),
         FieldSpec(
             "lag_z",
             "REAL",
             "Χωρική υστέρηση (z)",
             "Spatial lag (z)",
             "Spatial lag of the standardised value, row-standardised weights",
+            nullable=True,
         ),
         FieldSpec(
             "z_sim",
@@ -424,6 +433,7 @@ FIELDS: dict[str, FieldSpec] = {
             "z (μεταθέσεις)",
             "z (permutations)",
             "Standardised I_i against its conditional permutation distribution",
+            nullable=True,
         ),
         FieldSpec(
             "p_sim",
@@ -433,14 +443,15 @@ FIELDS: dict[str, FieldSpec] = {
             "Two-sided pseudo p-value from conditional permutations",
             minimum=0,
             maximum=1,
+            nullable=True,
         ),
         FieldSpec(
             "quadrant",
             "INTEGER",
             "Τεταρτημόριο",
             "Quadrant",
-            "Moran scatterplot quadrant: 1 High-High, 2 Low-High, 3 Low-Low, 4 High-Low",
-            values=(1, 2, 3, 4),
+            "Moran scatterplot quadrant: 1 High-High, 2 Low-High, 3 Low-Low, 4 High-Low (0: no neighbours)",
+            values=(0, 1, 2, 3, 4),
         ),
         FieldSpec("significant", "BOOLEAN", "Σημαντικό", "Significant", f"p_sim ≤ alpha; {_YES_NO}", values=(0, 1)),
         FieldSpec(
@@ -449,7 +460,7 @@ FIELDS: dict[str, FieldSpec] = {
             "Συστάδα LISA",
             "LISA cluster",
             "GeoDa's cluster label (English)",
-            values=(*CLUSTER_LABELS.values(), NOT_SIGNIFICANT),
+            values=(*CLUSTER_LABELS.values(), NOT_SIGNIFICANT, NO_NEIGHBOURS),
         ),
         FieldSpec(
             "cluster_el",
@@ -457,10 +468,12 @@ FIELDS: dict[str, FieldSpec] = {
             "Συστάδα LISA (ελληνικά)",
             "LISA cluster (Greek)",
             "Cluster label in Greek",
-            values=(*CLUSTER_LABELS_EL.values(), NOT_SIGNIFICANT_EL),
+            values=(*CLUSTER_LABELS_EL.values(), NOT_SIGNIFICANT_EL, NO_NEIGHBOURS_EL),
         ),
         # -------------------------------------------------------------------------------- Getis-Ord Gi*
-        FieldSpec("gi_z", "REAL", "z του Gi*", "Gi* z-score", "Getis-Ord Gi* as a z-score (Ord & Getis 1995)"),
+        FieldSpec(
+            "gi_z", "REAL", "z του Gi*", "Gi* z-score", "Getis-Ord Gi* as a z-score (Ord & Getis 1995)", nullable=True
+        ),
         FieldSpec(
             "gi_p",
             "REAL",
@@ -469,6 +482,7 @@ FIELDS: dict[str, FieldSpec] = {
             "Two-sided p-value of gi_z under the normal approximation",
             minimum=0,
             maximum=1,
+            nullable=True,
         ),
         FieldSpec(
             "gi_bin",
@@ -508,6 +522,97 @@ FIELDS: dict[str, FieldSpec] = {
             maximum=1,
             nullable=True,
         ),
+        # ------------------------------------------------------------ stability and components (statistics)
+        FieldSpec(
+            "lisa_stable",
+            "REAL",
+            "Σταθερότητα LISA",
+            "LISA stability",
+            "Share of the weight specifications (statistics.stability.specs) under which the unit's LISA is "
+            "significant: 1 under all, 0 under none",
+            minimum=0,
+            maximum=1,
+        ),
+        FieldSpec(
+            "gi_stable",
+            "REAL",
+            "Σταθερότητα Gi*",
+            "Gi* stability",
+            "Share of the weight specifications (statistics.stability.specs) under which the unit's Gi* is a hot "
+            "or cold spot at 95 % or more (gi_bin ±2, ±3)",
+            minimum=0,
+            maximum=1,
+        ),
+        FieldSpec(
+            "component",
+            "INTEGER",
+            "Συνιστώσα",
+            "Component",
+            "Connected component of the weights the unit was analysed in (island policy 'components')",
+        ),
+        FieldSpec(
+            "component_size",
+            "INTEGER",
+            "Μέγεθος συνιστώσας",
+            "Component size",
+            "Units in that component; components below the minimum size are labelled 'no neighbours'",
+            minimum=1,
+        ),
+        # ------------------------------------------------------------------------------------ regions
+        FieldSpec("region_id", "INTEGER", "Περιοχή", "Region", "Region number (1 holds the smallest code)", minimum=1),
+        FieldSpec("n_units", "INTEGER", "Δήμοι", "Municipalities", "Municipalities in the region", minimum=1),
+        FieldSpec(
+            "population",
+            "REAL",
+            "Πληθυσμός",
+            "Population",
+            "Population of the region (regions.population), at least regions.min_population",
+            unit="persons",
+            minimum=0,
+        ),
+        FieldSpec(
+            "{domain}_mean",
+            "REAL",
+            "{domain} (μέσος σταθμισμένος)",
+            "{domain} (population-weighted mean)",
+            "Population-weighted mean of the variable {domain} over the region's municipalities",
+            nullable=True,
+        ),
+        FieldSpec(
+            "polsby_popper",
+            "REAL",
+            "Συμπαγές (Polsby-Popper)",
+            "Compactness (Polsby-Popper)",
+            "4πA/P² of the dissolved region: 1 for a disc, towards 0 for long, ragged or many-island shapes",
+            minimum=0,
+            maximum=1,
+        ),
+        FieldSpec(
+            "hull_ratio",
+            "REAL",
+            "Λόγος κυρτού περιβλήματος",
+            "Convex hull ratio",
+            "Area of the region over the area of its convex hull: 1 convex, lower with sea between islands",
+            minimum=0,
+            maximum=1,
+        ),
+        FieldSpec(
+            "n_parts",
+            "INTEGER",
+            "Τμήματα",
+            "Parts",
+            "Separate polygons (land masses) of the dissolved region",
+            minimum=1,
+        ),
+        FieldSpec(
+            "fragmented",
+            "BOOLEAN",
+            "Κατακερματισμένη",
+            "Fragmented",
+            f"The region spans several land masses (n_parts > 1); {_YES_NO}",
+            values=(0, 1),
+        ),
+        FieldSpec("codes", "TEXT", "Κωδικοί δήμων", "Municipality codes", "Member codes, comma-separated"),
         # ------------------------------------------------------------------------------------ deprivation index
         FieldSpec(
             "score",
@@ -739,7 +844,7 @@ register(
             "cluster",
             "cluster_el",
         ),
-        optional=("q_sim", "unreliable"),
+        optional=("q_sim", "lisa_stable", "component", "component_size", "unreliable"),
         style=StyleSpec("categorized", ("cluster",), "geoda_lisa"),
         group_el="Χωρική αυτοσυσχέτιση",
         group_en="Spatial autocorrelation",
@@ -753,11 +858,36 @@ register(
         "Hot and cold spots (Gi*): {title_en}",
         "Getis-Ord Gi* of {var}; gi_bin as in ArcGIS's Hot Spot Analysis.",
         fields=(*_NAMES, "value", "gi_z", "gi_p", "gi_bin"),
-        optional=("gi_p_sim", "gi_q", "unreliable"),
+        optional=("gi_p_sim", "gi_q", "gi_stable", "component", "component_size", "unreliable"),
         style=StyleSpec("categorized", ("gi_bin",), "gi_bin"),
         group_el="Χωρική αυτοσυσχέτιση",
         group_en="Spatial autocorrelation",
         order=50,
+    )
+)
+register(
+    LayerSpec(
+        "regions",
+        "Περιοχές (περιφερειοποίηση)",
+        "Regions (regionalisation)",
+        "Contiguous, homogeneous groups of municipalities with a minimum population (max-p or SKATER, "
+        "spatial_poverty.stats.regions), with compactness and fragmentation.",
+        fields=(
+            "region_id",
+            "n_units",
+            "population",
+            "area_km2",
+            "polsby_popper",
+            "hull_ratio",
+            "n_parts",
+            "fragmented",
+            "codes",
+        ),
+        optional=("{domain}_mean",),
+        style=StyleSpec("graduated", ("population",), "YlOrRd", label_field="region_id", hatch_field="fragmented"),
+        group_el="Περιοχές",
+        group_en="Regions",
+        order=60,
     )
 )
 register(

@@ -30,6 +30,7 @@ import pandas as pd
 
 from spatial_poverty.export.schema import UNITS_EL, LayerSpec, field_spec, layer_spec
 from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS, CLUSTER_LABELS_EL, NOT_SIGNIFICANT, NOT_SIGNIFICANT_EL
+from spatial_poverty.stats.inference import NO_NEIGHBOURS, NO_NEIGHBOURS_EL
 
 __all__ = ["GEODA_LISA", "GI_BIN", "LayerStyle", "layer_style", "write_layer_styles"]
 
@@ -142,6 +143,8 @@ def _classes(spec: LayerSpec, frame: pd.DataFrame, *, greek: bool) -> tuple[str,
         raise ValueError(f"layer {spec.name!r}: none of the style's fields {st.fields} is in the layer")
     if st.palette == "geoda_lisa":
         classes = [_Class(c, el if greek else en, value=en) for en, (c, el) in GEODA_LISA.items()]
+        if (frame[attr] == NO_NEIGHBOURS).any():  # island policy "components": too small to analyse
+            classes.append(_Class("#999999", NO_NEIGHBOURS_EL if greek else NO_NEIGHBOURS, value=NO_NEIGHBOURS))
         return attr, "categorized", classes
     if st.palette == "gi_bin":
         classes = [_Class(c, el if greek else en, value=b) for b, (c, el, en) in GI_BIN.items()]

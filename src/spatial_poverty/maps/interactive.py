@@ -171,7 +171,7 @@ def interactive_map(
     for column, frame in (lisa or {}).items():
         label = next((ind.label_el for ind in indicators if ind.column == column), column)
         joined = municipalities[["name_el", "name_en", "geometry"]].join(frame[["cluster_el", "p_sim"]])
-        joined = joined.assign(_fill=joined["cluster_el"].map(LISA_COLOURS))
+        joined = joined.assign(_fill=joined["cluster_el"].map(LISA_COLOURS).fillna("#999999"))  # no neighbours
         data = _geojson(joined, ["name_el", "cluster_el", "p_sim", "_fill"], simplify_m)
         folium.GeoJson(
             data,

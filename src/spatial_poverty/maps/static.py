@@ -41,6 +41,7 @@ from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from spatial_poverty.errors import ExportError
 from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS, CLUSTER_LABELS_EL, NOT_SIGNIFICANT
+from spatial_poverty.stats.inference import NO_NEIGHBOURS
 
 __all__ = [
     "CLUSTER_COLOURS",
@@ -545,10 +546,12 @@ def lisa_cluster_map(
     """
     _check_crs(municipalities, "lisa_cluster_map")
     clusters = _aligned(lisa, municipalities, "cluster", "lisa_cluster_map")
-    unknown = sorted(set(clusters) - set(CLUSTER_COLOURS))
+    # "no neighbours": units of components too small to analyse (island policy "components"), GeoDa's grey
+    known = CLUSTER_COLOURS | {NO_NEIGHBOURS: "#999999"}
+    unknown = sorted(set(clusters) - set(known))
     if unknown:
-        raise ValueError(f"lisa_cluster_map: unknown cluster labels {unknown}; expected {list(CLUSTER_COLOURS)}")
-    colours = clusters.map(CLUSTER_COLOURS)
+        raise ValueError(f"lisa_cluster_map: unknown cluster labels {unknown}; expected {list(known)}")
+    colours = clusters.map(known)
     counts = clusters.value_counts()
     handles: list[Patch | Line2D] = [
         Patch(

@@ -87,7 +87,8 @@ class Weights(_Strict):
     """
 
     contiguity: Literal["queen", "rook"] = "queen"
-    island_policy: Literal["knn", "none", "links"] = "knn"
+    # "components": local statistics per connected component (spatial_poverty.stats.by_component).
+    island_policy: Literal["knn", "none", "links", "components"] = "knn"
     k: int = Field(default=1, ge=1, le=10)
     kind: Literal["queen", "rook", "knn", "distance", "kernel", "links"] | None = None
     neighbours: int = Field(default=4, ge=1, le=50, description="k of the 'knn' kind (and adaptive kernels)")
@@ -119,6 +120,34 @@ def _default_local() -> list[LocalStatistic]:
     return ["lisa", "gistar"]
 
 
+def _default_stability_specs() -> list[str]:
+    return ["queen", "knn:4", "knn:6", "distance"]
+
+
+class Stability(_Strict):
+    """The local statistics re-run under other weights: per unit, the share of specs in which it is significant.
+
+    Published as ``lisa_stable`` (and ``gi_stable``) in the LISA (and Gi*) layers. A spec is ``queen`` or
+    ``rook`` (contiguity, isolates linked to their ``weights.k`` nearest), ``knn:K``, ``distance`` (the
+    smallest band that gives every unit a neighbour) or ``distance:D`` (metres).
+    """
+
+    enabled: bool = True
+    specs: list[str] = Field(default_factory=_default_stability_specs)
+
+    @field_validator("specs")
+    @classmethod
+    def _parseable(cls, v: list[str]) -> list[str]:
+        import re
+
+        bad = [s for s in v if not re.fullmatch(r"queen|rook|knn:[1-9][0-9]?|distance(:[0-9]+(\.[0-9]+)?)?", s)]
+        if bad:
+            raise ValueError(f"stability specs need to be queen, rook, knn:K, distance or distance:D; {bad} given")
+        if len(v) < 2 or len(set(v)) != len(v):
+            raise ValueError(f"stability needs at least two different specs; {v} was given")
+        return v
+
+
 class Statistics(_Strict):
     """Which statistics run on which variables (Moran's I and LISA always; the others as listed)."""
 
@@ -129,6 +158,7 @@ class Statistics(_Strict):
     local_statistics: list[LocalStatistic] = Field(default_factory=_default_local)
     alternative: Literal["two-sided", "greater", "less"] = "two-sided"
     correction: Literal["bh", "by", "bonferroni", "none"] = "bh"
+    stability: Stability = Field(default_factory=Stability)
 
     @field_validator("global_statistics")
     @classmethod
@@ -153,6 +183,23 @@ class Statistics(_Strict):
         if len(set(v)) != len(v):
             raise ValueError(f"variables are listed twice: {v}")
         return v
+
+
+class Regions(_Strict):
+    """Regionalisation (optional): contiguous, homogeneous regions of at least ``min_population`` people each,
+    on the run's island-aware weights; published as the ``regions`` layer (see spatial_poverty.stats.regions)."""
+
+    method: Literal["maxp", "skater"] = "maxp"
+    variables: list[str] = Field(min_length=1)
+    min_population: int = Field(ge=0)
+    n_regions: int | None = Field(default=None, ge=2, description="SKATER's number of regions")
+    population: Literal["pop_2021", "pop_2011"] = "pop_2021"
+
+    @model_validator(mode="after")
+    def _skater_needs_n(self) -> Regions:
+        if self.method == "skater" and self.n_regions is None:
+            raise ValueError("regions with method 'skater' need n_regions")
+        return self
 
 
 class MapOptions(_Strict):
@@ -195,6 +242,7 @@ class PipelineConfig(_Strict):
     map: MapOptions = Field(default_factory=MapOptions)
     # A composite index with its uncertainty (optional): see spatial_poverty.indices and docs/indices.md.
     index: IndexSpec | None = None
+    regions: Regions | None = None
     export: ExportOptions = Field(default_factory=ExportOptions)
     report: ReportOptions = Field(default_factory=ReportOptions)
 
@@ -215,6 +263,8 @@ class PipelineConfig(_Strict):
         missing = [v for v in self.statistics.variables if v not in self.indicators]
         if missing:
             raise ValueError(f"statistics.variables {missing} are not in indicators {self.indicators}")
+        if self.regions is not None and (bad := [v for v in self.regions.variables if v not in self.indicators]):
+            raise ValueError(f"regions.variables {bad} are not in indicators {self.indicators}")
         return self
 
     def resolve(self, p: Path) -> Path:

@@ -46,6 +46,12 @@ from spatial_poverty.ingest.catalogue import sha256_file
 from spatial_poverty.ingest.municipalities import NOT_MUNICIPALITIES
 from spatial_poverty.maps import IndicatorLayer, interactive_map, write_map
 from spatial_poverty.pipeline.config import INDICATORS, PipelineConfig
+from spatial_poverty.pipeline.statistics_extra import (
+    component_statistics,
+    regions_stage,
+    stability_graphs,
+    stability_shares,
+)
 from spatial_poverty.report import write_run_products
 from spatial_poverty.stats import (
     GearyC,
@@ -131,6 +137,11 @@ def plan(cfg: PipelineConfig) -> list[str]:
         f"{', '.join(cfg.statistics.variables)} with "
         f"{cfg.statistics.permutations} permutations, seed {cfg.seed}, alpha {cfg.statistics.alpha}",
         *([f"index {cfg.index.name} ({cfg.index.uncertainty.runs} Monte Carlo runs)"] if cfg.index else []),
+        *(
+            [f"regions by {cfg.regions.method}, at least {cfg.regions.min_population} people each (layer regions)"]
+            if cfg.regions
+            else []
+        ),
         f"publish {out}/{cfg.name}.gpkg (layers municipalities, "
         + ", ".join(_local_layers(cfg))
         + (", code_crosswalk, field_provenance" if cfg.sources.census_2011 else "")
@@ -300,6 +311,16 @@ def _run(
     with _stage("statistics", timings, progress):
         for var in st.variables:
             y = gdf[var]
+            if cfg.weights.island_policy == "components":  # each connected component analysed on its own
+                by_comp, morans[var], lisas[var], gi_frame = component_statistics(
+                    y, graph, cfg, gistar="gistar" in st.local_statistics
+                )
+                local_frames[f"lisa_{var}"] = lisas[var]
+                if gi_frame is not None:
+                    local_frames[f"gistar_{var}"] = gi_frame
+                by_comp["inference"] = {"alternative": st.alternative, "correction": st.correction, "alpha": st.alpha}
+                stats_out[var] = by_comp
+                continue
             gm = GlobalMoran(y, graph, **common)
             lm = LocalMoran(y, graph, alpha=st.alpha, correction=st.correction, **common)
             morans[var] = gm
@@ -324,14 +345,32 @@ def _run(
             out["inference"] = {"alternative": st.alternative, "correction": st.correction, "alpha": st.alpha}
             stats_out[var] = out
             logger.info("%s: %r; LISA %s; Gi* bins %s", var, gm, lm.counts(), out.get("gistar_bins"))
+        if st.stability.enabled:  # lisa_stable / gi_stable: share of weight specs in which a unit is significant
+            stab_graphs = stability_graphs(gdf, cfg)
+            for var in st.variables:
+                shares = stability_shares(gdf, var, stab_graphs, cfg, gistar=f"gistar_{var}" in local_frames)
+                for col, layer in (("lisa_stable", f"lisa_{var}"), ("gi_stable", f"gistar_{var}")):
+                    if col in shares:
+                        local_frames[layer] = local_frames[layer].assign(**{col: shares[col]})
+                lisas[var] = local_frames[f"lisa_{var}"]
+                stats_out[var]["stability"] = {
+                    "specs": list(st.stability.specs),
+                    **{f"{c}_mean": float(shares[c].mean()) for c in shares.columns},
+                }
     index_stage: IndexStage | None = None
     if cfg.index is not None:
         with _stage("index", timings, progress):
             index_stage = run_index(cfg.index, gdf, staging, seed=cfg.seed, source="the municipalities layer")
+    regions = None
+    if cfg.regions is not None:
+        with _stage("regions", timings, progress):
+            regions = regions_stage(gdf, graph, cfg)
     gpkg = staging / f"{cfg.name}.gpkg"
     layers: dict[str, pd.DataFrame] = {"municipalities": gdf, **harmonised.layers}
     if index_stage is not None:
         layers[index_stage.name] = index_stage.layer
+    if regions is not None:
+        layers["regions"] = regions.regions
     for name, var in _local_layers(cfg).items():
         layers[name] = gpd.GeoDataFrame(
             gdf[["name_el", "name_en", var]].rename(columns={var: "value"}).join(local_frames[name]),
@@ -367,6 +406,7 @@ def _run(
         "statistics": stats_out,
         "harmonisation": harmonised.manifest(),
         "index": index_stage.report if index_stage else None,
+        "regions": regions.summary() if regions else None,
         "versions": _versions(),
     }
     delivery = Delivery(
@@ -411,6 +451,7 @@ def _run(
         "weights": report.to_dict(),
         "statistics": stats_out,
         "index": index_stage.report if index_stage else None,
+        "regions": record["regions"],
         "versions": record["versions"],
         "timings_s": timings,
         "outputs": [

@@ -31,6 +31,9 @@ __all__ = ["BivariateMoran", "GearyC", "GeneralG", "JoinCounts", "MoranRate"]
 
 logger = logging.getLogger(__name__)
 
+#: Spawn key of the join counts' random streams (any fixed number other than the default empty key).
+JOIN_COUNTS_STREAM = 0x4A43
+
 
 def _moments(w: sparse.csr_array) -> tuple[float, float, float]:
     s0 = float(w.sum())
@@ -180,13 +183,41 @@ class GeneralG(_Global):
     .. math:: G = \frac{\sum_i \sum_{j \ne i} w_{ij} y_i y_j}{\sum_i \sum_{j \ne i} y_i y_j}, \qquad
         E[G] = \frac{S_0}{n (n - 1)}
 
-    Variance from Getis & Ord (1992), as in esda's ``G`` (whose ``p_norm`` is one-sided; ours follows
-    ``alternative``). Only the normal approximation and permutations: the randomisation variance is the same
-    moment calculation, so ``z_rand``/``p_rand`` repeat ``z_norm``/``p_norm``.
+    Analytic inference is the randomisation moment of Getis & Ord (1992, p. 195, with the erratum that makes
+    the :math:`S_0^2` coefficient of :math:`B_1` 6, not 3):
+
+    .. math::
+
+        E[G^2] = \frac{B_0 m_2^2 + B_1 m_4 + B_2 m_1^2 m_2 + B_3 m_1 m_3 + B_4 m_1^4}
+        {(m_1^2 - m_2)^2\, n (n-1)(n-2)(n-3)}, \qquad m_j = \sum_i y_i^j, \qquad
+        V_{rand}[G] = E[G^2] - E[G]^2
+
+    with :math:`B_0 = (n^2 - 3n + 3) S_1 - n S_2 + 3 S_0^2`,
+    :math:`B_1 = -[(n^2 - n) S_1 - 2 n S_2 + 6 S_0^2]`, :math:`B_2 = -[2 n S_1 - (n + 3) S_2 + 6 S_0^2]`,
+    :math:`B_3 = 4 (n - 1) S_1 - 2 (n + 1) S_2 + 8 S_0^2`, :math:`B_4 = S_1 - S_2 + S_0^2`: the exact variance
+    of :math:`G` over all :math:`n!` permutations of the observed values. ``z_rand`` and ``p_rand`` are from
+    it; they equal spdep's ``globalG.test`` (its "standard deviate", ``B1correct=TRUE``) and esda's ``G``
+    ``z_norm`` (which esda calls "normal" although it is this randomisation variance; esda's ``p_norm`` is
+    one-sided, ours follows ``alternative``).
+
+    There is no normality variance for :math:`G`: it is defined for non-negative values only and Getis & Ord
+    derive its moments under randomisation alone. ``z_norm``, ``p_norm`` and ``VG_norm`` are therefore NaN
+    (``None`` in :meth:`to_dict`) rather than a copy of the randomisation values.
 
     Attributes
     ----------
-    G, EG, VG, z_norm, p_norm, z_rand, p_rand, p_sim, z_sim : float
+    G, EG : float
+    VG_rand, z_rand, p_rand : float
+        The Getis-Ord randomisation variance, its z-score and p-value. ``VG`` is ``VG_rand``.
+    z_norm, p_norm, VG_norm : float
+        NaN (see above).
+    p_sim, z_sim : float
+        From ``permutations`` seeded permutations.
+
+    References
+    ----------
+    Getis, A. & Ord, J. K. (1992). The analysis of spatial association by use of distance statistics.
+    Geographical Analysis 24(3), 189-206 (erratum: Geographical Analysis 25(3), 276, 1993).
     """
 
     _name = "G"
@@ -225,9 +256,10 @@ class GeneralG(_Global):
         eg2 = (b0 * m2**2 + b1 * m4 + b2 * m1**2 * m2 + b3 * m1 * m3 + b4 * m1**4) / (
             (m1**2 - m2) ** 2 * n * (n - 1) * (n - 2) * (n - 3)
         )
-        self.VG = eg2 - self.EG**2
-        self.z_norm = self.z_rand = (self.G - self.EG) / np.sqrt(self.VG)
-        self.p_norm = self.p_rand = float(p_from_z(self.z_norm, alternative))
+        self.VG_rand = self.VG = eg2 - self.EG**2
+        self.z_rand = (self.G - self.EG) / np.sqrt(self.VG_rand)
+        self.p_rand = float(p_from_z(self.z_rand, alternative))
+        self.VG_norm = self.z_norm = self.p_norm = float("nan")
         self._simulate(self.G, lambda rng: calc(rng.permutation(values)))
 
     def to_dict(self) -> dict[str, Any]:
@@ -236,9 +268,9 @@ class GeneralG(_Global):
             "statistic": "general_g",
             "G": self.G,
             "EG": self.EG,
-            "VG": self.VG,
-            "z_norm": float(self.z_norm),
-            "p_norm": self.p_norm,
+            "VG_rand": self.VG_rand,
+            "z_norm": None,
+            "p_norm": None,
             "z_rand": float(self.z_rand),
             "p_rand": self.p_rand,
             **self._base_dict(),
@@ -255,7 +287,12 @@ class JoinCounts(_Global):
         \quad BW = J - BB - WW, \quad J = \tfrac12 S_0
 
     Inference by permutation (seeded): ``p_sim_bb`` is for more BB joins than chance (``alternative``
-    "greater" by default here, the clustering hypothesis), ``p_sim_bw`` for fewer BW joins.
+    "greater" by default here, the clustering hypothesis), ``p_sim_bw`` for fewer BW joins. Each count has
+    its own permutation draws, from a random stream of its own: child streams of
+    ``numpy.random.SeedSequence(seed, spawn_key=(JOIN_COUNTS_STREAM,))``. So the BB and BW tests do not
+    share draws with each other, nor with a Moran's I or Geary's C run with the same seed (which draw from
+    ``default_rng(seed)`` and would otherwise permute the units in exactly the same order). ``p_sim`` is
+    ``p_sim_bb``.
 
     Attributes
     ----------
@@ -289,10 +326,12 @@ class JoinCounts(_Global):
 
         self.bb, self.ww = calc(values)
         self.bw = self.J - self.bb - self.ww
-        rng = np.random.default_rng(seed)
-        sims = np.array([calc(rng.permutation(values)) for _ in range(permutations)]).reshape(-1, 2)
-        self.sim_bb = sims[:, 0]
-        self.sim_bw = self.J - sims[:, 0] - sims[:, 1]
+        stream_bb, stream_bw = np.random.SeedSequence(seed, spawn_key=(JOIN_COUNTS_STREAM,)).spawn(2)
+        rng_bb, rng_bw = np.random.default_rng(stream_bb), np.random.default_rng(stream_bw)
+        sims_bb = np.array([calc(rng_bb.permutation(values)) for _ in range(permutations)]).reshape(-1, 2)
+        sims_bw = np.array([calc(rng_bw.permutation(values)) for _ in range(permutations)]).reshape(-1, 2)
+        self.sim_bb = sims_bb[:, 0]
+        self.sim_bw = self.J - sims_bw[:, 0] - sims_bw[:, 1]
         self.sim = self.sim_bb
         if permutations:
             self.p_sim_bb = float(pseudo_p(np.array([self.bb]), self.sim_bb[:, None], alternative)[0])

@@ -1,0 +1,154 @@
+"""Pipeline stages around the core statistics: stability across weight specs, statistics per connected component
+(the "components" island policy) and regionalisation. Each is a typed function the runner calls once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from libpysal.graph import Graph
+from scipy.spatial import cKDTree
+
+from spatial_poverty.errors import StatisticsError
+from spatial_poverty.pipeline.config import PipelineConfig
+from spatial_poverty.stats import GlobalMoran, Regionalisation, WeightsSpec, build_weights, regionalise
+from spatial_poverty.stats.stability import by_component, local_stability
+
+__all__ = [
+    "COMPONENT_MIN_SIZE",
+    "component_statistics",
+    "regions_stage",
+    "stability_graphs",
+    "stability_shares",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Components smaller than this are not analysed under the "components" island policy ("no neighbours").
+COMPONENT_MIN_SIZE = 5
+
+
+def _min_band(gdf: gpd.GeoDataFrame) -> float:
+    """The smallest distance band (metres, between centroids) that gives every unit at least one neighbour."""
+    xy = np.column_stack([gdf.geometry.centroid.x, gdf.geometry.centroid.y])
+    d, _ = cKDTree(xy).query(xy, k=2)
+    return float(d[:, 1].max()) * (1 + 1e-9)
+
+
+def stability_graphs(gdf: gpd.GeoDataFrame, cfg: PipelineConfig) -> dict[str, Graph]:
+    """The graphs of ``statistics.stability.specs``: contiguity with the run's k-nearest fill, k nearest
+    neighbours, or a distance band ("distance": the smallest that leaves no unit without a neighbour)."""
+    graphs: dict[str, Graph] = {}
+    for text in cfg.statistics.stability.specs:
+        name, _, arg = text.partition(":")
+        if name in ("queen", "rook"):
+            spec = WeightsSpec(kind=name, island_policy="knn", island_k=cfg.weights.k)  # type: ignore[arg-type]
+        elif name == "knn":
+            spec = WeightsSpec(kind="knn", k=int(arg), island_policy="none")
+        else:
+            threshold = float(arg) if arg else _min_band(gdf)
+            spec = WeightsSpec(kind="distance", threshold=threshold, island_policy="knn", island_k=1)
+        graphs[text.replace(":", "")], report = build_weights(gdf, spec)
+        logger.info("stability weights %s: %s", text, report)
+    return graphs
+
+
+def stability_shares(
+    gdf: gpd.GeoDataFrame, var: str, graphs: dict[str, Graph], cfg: PipelineConfig, *, gistar: bool
+) -> pd.DataFrame:
+    """``lisa_stable`` (and ``gi_stable``): per unit, the share of the stability specs in which LISA (Gi*) of
+    ``var`` is significant (:func:`~spatial_poverty.stats.local_stability`, same seed and alpha as the run)."""
+    st = cfg.statistics
+    kw: dict[str, Any] = {
+        "permutations": st.permutations,
+        "seed": cfg.seed,
+        "alpha": st.alpha,
+        "alternative": st.alternative,
+    }
+    y = gdf[var]
+    out = pd.DataFrame(index=gdf.index)
+    out["lisa_stable"] = local_stability(y, graphs, statistic="lisa", **kw)["share_significant"]
+    if gistar:
+        out["gi_stable"] = local_stability(y, graphs, statistic="gistar", **kw)["share_significant"]
+    return out
+
+
+def component_statistics(
+    y: pd.Series, graph: Graph, cfg: PipelineConfig, *, gistar: bool
+) -> tuple[dict[str, Any], GlobalMoran, pd.DataFrame, pd.DataFrame | None]:
+    """Moran's I, LISA and Gi* computed separately in each connected component of at least
+    :data:`COMPONENT_MIN_SIZE` units (the "components" island policy); smaller components and isolates are
+    labelled "no neighbours" (Gi* bin 0).
+
+    Returns
+    -------
+    stats : dict
+        ``global_moran`` (of the largest component, with its ``component`` label and size),
+        ``global_moran_by_component`` and ``lisa_clusters`` (counts over all units).
+    moran : GlobalMoran
+        Of the largest component.
+    lisa, gistar : DataFrame
+        The per-unit frames (``component`` and ``component_size`` columns included), Gi* only if asked.
+    """
+    st = cfg.statistics
+    kw: dict[str, Any] = {"permutations": st.permutations, "seed": cfg.seed, "alternative": st.alternative}
+    labels = graph.component_labels
+    sizes = labels.value_counts()
+    big = sizes[sizes >= COMPONENT_MIN_SIZE]
+    if big.empty:
+        raise StatisticsError(
+            f"island policy 'components': no connected component has {COMPONENT_MIN_SIZE} units or more "
+            f"(sizes {sorted(sizes.tolist(), reverse=True)[:10]}); use the 'knn' or 'links' island policy"
+        )
+    by_comp: dict[str, Any] = {}
+    morans: dict[Any, GlobalMoran] = {}
+    for comp in big.index:
+        members = list(labels.index[labels == comp])
+        sub = graph.subgraph(members)
+        gm = GlobalMoran(y.loc[list(sub.unique_ids)], sub, **kw)
+        morans[comp] = gm
+        by_comp[str(comp)] = {"size": int(big[comp]), "codes": sorted(str(c) for c in members), **gm.to_dict()}
+    largest = big.index[0]
+    lisa = by_component(y, graph, statistic="lisa", min_size=COMPONENT_MIN_SIZE, alpha=st.alpha, **kw)
+    gi = (
+        by_component(y, graph, statistic="gistar", min_size=COMPONENT_MIN_SIZE, alpha=st.alpha, **kw)
+        if gistar
+        else None
+    )
+    counts = lisa["cluster"].value_counts()
+    stats = {
+        "global_moran": {**morans[largest].to_dict(), "component": str(largest), "component_size": int(big[largest])},
+        "global_moran_by_component": by_comp,
+        "lisa_clusters": {str(k): int(v) for k, v in counts.items()},
+        "island_policy": "components",
+        "component_min_size": COMPONENT_MIN_SIZE,
+    }
+    logger.info(
+        "%s per component: %d components of %d+ units analysed, %d units labelled 'no neighbours'",
+        y.name,
+        len(big),
+        COMPONENT_MIN_SIZE,
+        int((lisa["component_size"] < COMPONENT_MIN_SIZE).sum()),
+    )
+    return stats, morans[largest], lisa, gi
+
+
+def regions_stage(gdf: gpd.GeoDataFrame, graph: Graph, cfg: PipelineConfig) -> Regionalisation:
+    """The ``regions:`` section run on the run's weights (see :func:`~spatial_poverty.stats.regionalise`)."""
+    r = cfg.regions
+    if r is None:
+        raise StatisticsError("the pipeline has no regions: section")
+    return regionalise(
+        gdf,
+        graph,
+        variables=r.variables,
+        population=r.population,
+        method=r.method,
+        min_population=r.min_population,
+        n_regions=r.n_regions,
+        seed=cfg.seed,
+    )
