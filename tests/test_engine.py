@@ -214,3 +214,21 @@ def test_grid_weights_equal_libpysal_contiguity_of_the_squares(contiguity):
     assert (full != ref_full.sparse).nnz == 0
     with pytest.raises(StatisticsError, match="mask needs shape"):
         grid_csr(3, 3, mask=np.ones((2, 2), dtype=bool))
+
+
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
+def test_dask_run_equals_the_local_run(sids):
+    """A LocalCluster in this process (threads), two workers, chunks of 30 units."""
+    from spatial_poverty.stats.distributed import conditional_randomisation_dask, dask_client
+
+    y, w = sids
+    w.transform = "r"
+    z = (y - y.mean()) / y.std()
+    with dask_client(n_workers=2, processes=False) as client:
+        for method in ("shared", "independent"):
+            local = conditional_randomisation("moran", z, w.sparse, permutations=P, seed=SEED, method=method)
+            remote = conditional_randomisation_dask(
+                "moran", z, w.sparse, permutations=P, seed=SEED, method=method, client=client, chunk_size=30
+            )
+            for field in ("observed", "ge", "le", "mean", "sd"):
+                np.testing.assert_array_equal(getattr(remote, field), getattr(local, field))
