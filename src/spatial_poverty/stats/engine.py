@@ -126,26 +126,51 @@ class CSRWeights:
     @classmethod
     def from_sparse(cls, w: sparse.sparray | sparse.spmatrix) -> CSRWeights:
         """From a square sparse matrix (e.g. ``graph.transform("r").sparse``); the matrix is not changed."""
-        m = sparse.csr_array(w, copy=True)
+        m = sparse.csr_array(w)
         if m.shape[0] != m.shape[1]:
             raise StatisticsError(f"weights need a square matrix; shape {m.shape} was given instead")
-        m.sum_duplicates()
-        m.sort_indices()
-        self_weight = np.asarray(m.diagonal(), dtype=np.float64)
-        m.setdiag(0)
-        m.eliminate_zeros()
-        indptr = m.indptr.astype(np.int64)
-        data = m.data.astype(np.float64)
-        if not np.isfinite(data).all() or not np.isfinite(self_weight).all():
+        if not m.has_canonical_format:  # duplicates summed, indices sorted (on a copy: the input is not changed)
+            m = m.copy()
+            m.sum_duplicates()
+        data = np.asarray(m.data, dtype=np.float64)
+        if not np.isfinite(data).all():
             raise StatisticsError("weights need finite values; NaN or infinite weights were given")
+        indptr, indices, values, self_weight = _split_diagonal(m.indptr, m.indices, data)
         return cls(
             indptr=indptr,
-            indices=m.indices.astype(np.int64),
-            data=data,
+            indices=indices,
+            data=values,
             self_weight=self_weight,
             card=np.diff(indptr),
-            equal=_equal_rows(indptr, data),
+            equal=_equal_rows(indptr, values),
         )
+
+
+@njit(cache=True, parallel=True)
+def _split_diagonal(indptr, indices, data):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """CSR rows without the diagonal and stored zeros, and the diagonal (self-weights)."""
+    n = len(indptr) - 1
+    count = np.zeros(n + 1, dtype=np.int64)
+    self_weight = np.zeros(n)
+    for i in prange(n):
+        k = 0
+        for p in range(indptr[i], indptr[i + 1]):
+            if indices[p] == i:
+                self_weight[i] = data[p]
+            elif data[p] != 0.0:
+                k += 1
+        count[i + 1] = k
+    out_ptr = np.cumsum(count)
+    out_idx = np.empty(out_ptr[-1], dtype=indices.dtype)
+    out_val = np.empty(out_ptr[-1])
+    for i in prange(n):
+        q = out_ptr[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            if indices[p] != i and data[p] != 0.0:
+                out_idx[q] = indices[p]
+                out_val[q] = data[p]
+                q += 1
+    return out_ptr, out_idx, out_val, self_weight
 
 
 @njit(cache=True, parallel=True)
