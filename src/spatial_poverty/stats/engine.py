@@ -57,6 +57,8 @@ Units with no neighbour (``k_i = 0``) get counts of -1 and NaN moments (no stati
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -82,6 +84,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: Below this many units the kernels run on one thread: a parallel region costs little on an idle machine but
+#: up to ~0.1 s on a loaded one (threads waiting for a core at the barrier), more than the whole serial run.
+PARALLEL_MIN_UNITS = 200_000
+
 Method = Literal["shared", "esda", "independent"]
 METHODS: tuple[str, ...] = ("shared", "esda", "independent")
 STATISTICS: tuple[str, ...] = ("moran", "moran_bv", "gi", "gistar", "geary", "joincount")
@@ -90,6 +96,20 @@ STATISTICS: tuple[str, ...] = ("moran", "moran_bv", "gi", "gistar", "geary", "jo
 # --------------------------------------------------------------------------------------------------------------
 # Weights
 # --------------------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _threads(n: int) -> Iterator[None]:
+    """One thread for small problems (see :data:`PARALLEL_MIN_UNITS`), numba's default otherwise."""
+    if n >= PARALLEL_MIN_UNITS:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 @dataclass(frozen=True)
@@ -135,14 +155,16 @@ class CSRWeights:
         data = np.asarray(m.data, dtype=np.float64)
         if not np.isfinite(data).all():
             raise StatisticsError("weights need finite values; NaN or infinite weights were given")
-        indptr, indices, values, self_weight = _split_diagonal(m.indptr, m.indices, data)
+        with _threads(m.shape[0]):
+            indptr, indices, values, self_weight = _split_diagonal(m.indptr, m.indices, data)
+            equal = _equal_rows(indptr, values)
         return cls(
             indptr=indptr,
             indices=indices,
             data=values,
             self_weight=self_weight,
             card=np.diff(indptr),
-            equal=_equal_rows(indptr, values),
+            equal=equal,
         )
 
 
@@ -828,12 +850,14 @@ def run_chunk(prep: _Prepared, lo: int, hi: int) -> tuple[np.ndarray, ...]:
     """Observed statistics, counts and moments for units ``lo..hi-1`` (a pure function of ``prep``)."""
     w = prep.w
     args = (w.indptr, w.indices, w.data, w.self_weight, w.equal, prep.v1, prep.v2, prep.a, prep.b, prep.c)
-    obs = _observed(*args, lo, hi)
-    if prep.method == "shared":
-        two = bool(np.any(prep.b != 0))
-        ge, le, mean, sd = _shared_kernel(*args, obs, prep.table, *prep.shortcut, two, lo, hi)  # type: ignore[call-arg]
-    else:
-        ge, le, mean, sd = _independent_kernel(*args, obs, prep.permutations, prep.seed, lo, hi)
+    two = bool(np.any(prep.b != 0))
+    shortcut = prep.method == "shared" and not two and bool(w.equal[lo:hi].all())
+    with _threads((hi - lo) * (1 if shortcut else prep.permutations)):
+        obs = _observed(*args, lo, hi)
+        if prep.method == "shared":
+            ge, le, mean, sd = _shared_kernel(*args, obs, prep.table, *prep.shortcut, two, lo, hi)  # type: ignore[call-arg]
+        else:
+            ge, le, mean, sd = _independent_kernel(*args, obs, prep.permutations, prep.seed, lo, hi)
     return obs, ge, le, mean, sd
 
 
@@ -886,21 +910,22 @@ def simulate(
     """
     prep = prepare_run(statistic, values, w, y=y, permutations=permutations, seed=seed, method="shared")
     cw = prep.w
-    return _simulate_shared(
-        cw.indptr,
-        cw.indices,
-        cw.data,
-        cw.self_weight,
-        cw.equal,
-        prep.v1,
-        prep.v2,
-        prep.a,
-        prep.b,
-        prep.c,
-        prep.table,
-        0,
-        cw.n,
-    )
+    with _threads(cw.n * permutations):
+        return _simulate_shared(
+            cw.indptr,
+            cw.indices,
+            cw.data,
+            cw.self_weight,
+            cw.equal,
+            prep.v1,
+            prep.v2,
+            prep.a,
+            prep.b,
+            prep.c,
+            prep.table,
+            0,
+            cw.n,
+        )
 
 
 def esda_crand(
@@ -941,9 +966,10 @@ def esda_crand(
         scaling = float(zx.sum()) if statistic in ("gi", "gistar") else (n - 1) / float((zx * zx).sum())
     table = esda_table(cw.kmax, n, permutations, seed)
     obs = np.ascontiguousarray(observed, dtype=np.float64)
-    ge, le, mean, sd, sims = _esda_kernel(
-        ESDA_CODES[statistic], cw.indptr, cw.data, cw.self_weight, zx, zy, obs, table, float(scaling), keep, 0, n
-    )
+    with _threads(n * permutations):
+        ge, le, mean, sd, sims = _esda_kernel(
+            ESDA_CODES[statistic], cw.indptr, cw.data, cw.self_weight, zx, zy, obs, table, float(scaling), keep, 0, n
+        )
     res = PermutationResult(np.where(cw.card > 0, obs, np.nan), ge, le, mean, sd, permutations, "esda", seed)
     return res, (sims if keep else None)
 
