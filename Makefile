@@ -15,7 +15,7 @@ PIPELINE ?= pipelines/south_aegean.yaml
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test setup data lint clean-env
+.PHONY: run test setup data lint clean-env bench
 
 run: setup data
 	$(BIN)/spatial-poverty run $(PIPELINE) --force
@@ -39,6 +39,10 @@ $(UV):
 $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
+
+# The permutation engine against esda (benchmarks/bench_engine.py; a few minutes, esda skipped at 1M units).
+bench: setup
+	$(BIN)/python benchmarks/bench_engine.py $(BENCH_ARGS)
 
 clean-env:
 	rm -rf $(VENV) $(TOOLS)
