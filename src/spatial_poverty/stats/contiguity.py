@@ -59,9 +59,7 @@ def _group_pairs(keys: np.ndarray, owner: np.ndarray, n: int) -> tuple[np.ndarra
     return code // n, code % n
 
 
-def contiguity_pairs(
-    geoms: np.ndarray, kind: Literal["queen", "rook"] = "queen"
-) -> tuple[np.ndarray, np.ndarray]:
+def contiguity_pairs(geoms: np.ndarray, kind: Literal["queen", "rook"] = "queen") -> tuple[np.ndarray, np.ndarray]:
     """Neighbouring pairs of polygons under queen or rook contiguity (vertex-set intersection).
 
     Parameters
