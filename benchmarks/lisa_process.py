@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -60,10 +59,11 @@ def make_data(path: Path, n: int, seed: int = 20261125) -> None:
     rng = np.random.default_rng(seed)
     side = 1000.0 * np.sqrt(n)
     frame = shapely.box(300_000, 3_900_000, 300_000 + side, 3_900_000 + side)
-    xy = rng.uniform(0, side, (n, 2)) + [300_000, 3_900_000]
+    origin = np.array([300_000.0, 3_900_000.0])
+    xy = rng.uniform(0, side, (n, 2)) + origin
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=frame))
     cells = shapely.intersection(cells, frame)
-    centre = shapely.get_coordinates(shapely.centroid(cells)) - [300_000, 3_900_000]
+    centre = shapely.get_coordinates(shapely.centroid(cells)) - origin
     smooth = np.sin(centre[:, 0] / side * 6) + np.cos(centre[:, 1] / side * 5)
     y = 10 + 3 * smooth + rng.normal(0, 1.5, len(cells))
     uid = np.array([f"u{i:07d}" for i in range(len(cells))])

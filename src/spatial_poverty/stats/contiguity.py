@@ -30,23 +30,31 @@ import shapely
 __all__ = ["contiguity_pairs"]
 
 
+def _dedupe_sorted(a: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array (a sort then a diff: cheaper than ``np.unique``'s hash table)."""
+    keep = np.ones(a.size, dtype=bool)
+    keep[1:] = a[1:] != a[:-1]
+    return a[keep]
+
+
 def _group_pairs(keys: np.ndarray, owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """All ordered pairs (a, b), a != b, of owners that share a key; each pair once, sorted by (a, b)."""
+    empty = np.empty(0, np.int64), np.empty(0, np.int64)
     if keys.size == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    # One row per distinct (key, owner).
-    order = np.lexsort((owner, keys))
-    keys, owner = keys[order], owner[order]
-    first = np.ones(keys.size, dtype=bool)
-    first[1:] = (keys[1:] != keys[:-1]) | (owner[1:] != owner[:-1])
-    keys, owner = keys[first], owner[first]
+        return empty
+    if int(keys.max()) >= (2**62) // max(n, 1):
+        # Dense ranks first, so that key * n + owner cannot overflow.
+        keys = np.unique(keys, return_inverse=True)[1].ravel().astype(np.int64)
+    # One entry per distinct (key, owner), sorted by key then owner.
+    combined = _dedupe_sorted(np.sort(keys * n + owner))
+    keys, owner = combined // n, combined % n
     # Groups of equal keys with at least two owners.
     start = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     size = np.diff(np.r_[start, keys.size])
     shared = size >= 2
     start, size = start[shared], size[shared]
     if start.size == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
+        return empty
     # Members of the shared groups, each repeated once per member of its group.
     member_start = np.repeat(start, size)
     member_size = np.repeat(size, size)
@@ -55,7 +63,7 @@ def _group_pairs(keys: np.ndarray, owner: np.ndarray, n: int) -> tuple[np.ndarra
     offset = np.arange(a.size) - np.repeat(np.cumsum(member_size) - member_size, member_size)
     b = owner[np.repeat(member_start, member_size) + offset]
     keep = a != b
-    code = np.unique(a[keep].astype(np.int64) * n + b[keep])
+    code = _dedupe_sorted(np.sort(a[keep] * n + b[keep]))
     return code // n, code % n
 
 
@@ -106,7 +114,7 @@ def contiguity_pairs(geoms: np.ndarray, kind: Literal["queen", "rook"] = "queen"
         vertex[finite] = inverse.ravel()
     if kind == "queen":
         ok = vertex >= 0
-        return _group_pairs(vertex[ok], owner[ok].astype(np.int64), n)
+        return _group_pairs(vertex[ok], owner[ok].astype(np.int64), max(n, 1))
     # Edges: consecutive vertices of the same part, as an unordered pair of vertex ids.
     same = part[1:] == part[:-1]
     lo = np.minimum(vertex[:-1], vertex[1:])[same]
@@ -114,4 +122,4 @@ def contiguity_pairs(geoms: np.ndarray, kind: Literal["queen", "rook"] = "queen"
     edge_owner = owner[:-1][same].astype(np.int64)
     ok = lo >= 0
     nv = int(vertex.max()) + 1 if vertex.size else 1
-    return _group_pairs(lo[ok] * nv + hi[ok], edge_owner[ok], n)
+    return _group_pairs(lo[ok] * nv + hi[ok], edge_owner[ok], max(n, 1))
