@@ -16,6 +16,7 @@ import pandas as pd
 from libpysal.graph import Graph
 
 from spatial_poverty.errors import StatisticsError
+from spatial_poverty.stats.engine import METHODS, Method, conditional_randomisation, esda_crand, simulate
 from spatial_poverty.stats.inference import (
     NO_NEIGHBOURS,
     NO_NEIGHBOURS_EL,
@@ -187,9 +188,10 @@ class LocalMoran:
 
     Conditional randomisation (Anselin 1995): for each unit :math:`i` its :math:`k_i` neighbours' values are
     replaced by :math:`k_i` values drawn without replacement from the other :math:`n-1` units, ``permutations``
-    times. As in esda, one table of draws is shared by all units (row :math:`p` holds the first
-    :math:`k_{max}` entries of a permutation of :math:`0..n-2`; the entry :math:`j \ge i` stands for unit
-    :math:`j+1`), drawn from ``numpy.random.default_rng(seed)``. p-values are computed from the simulations
+    times. As in esda, one table of draws is shared by all units (see :mod:`spatial_poverty.stats.engine`
+    for the table, the exact shortcut that evaluates it for all units at once, and the other methods);
+    simulations are not kept, their mean and standard deviation are streamed. p-values are computed from the
+    simulations
     for ``alternative`` (two-sided by default; esda's default is a folded one-sided "directed" p-value), and
     q-values per unit by ``correction`` (:func:`~spatial_poverty.stats.inference.adjust_pvalues`).
 
@@ -210,10 +212,13 @@ class LocalMoran:
     isolates : {"raise", "keep"}, default "raise"
         A unit with no neighbour is refused, or kept in :math:`n` (its value enters the mean and variance of
         :math:`z` and the draws of the others) with NaN statistics and the label "no neighbours".
-    permutation_table : {"generator", "esda"}, default "generator"
-        "generator" draws the table from ``numpy.random.default_rng(seed)``; "esda" draws it as esda's
-        pure-Python path does (``numpy.random.RandomState(seed).choice(n - 1, k_max, replace=False)`` per row),
-        so that the simulated statistics equal esda's for the same seed when numba is not installed.
+    method : {"shared", "esda", "independent"}, default "shared"
+        The permutation engine's method (:mod:`spatial_poverty.stats.engine`): one table shared by all units
+        drawn from ``numpy.random.default_rng(seed)`` and evaluated exactly with the sorted-sum shortcut;
+        esda's table and expressions for the same seed (p-values identical to esda's ``Moran_Local``); or
+        fresh draws per unit.
+    permutation_table : {"generator", "esda"}, optional
+        Older spelling: "generator" is ``method="shared"``, "esda" is ``method="esda"``.
 
     Attributes
     ----------
@@ -227,6 +232,10 @@ class LocalMoran:
         Pseudo p-values for ``alternative`` and their q-values.
     EI_sim, seI_sim, z_sim : ndarray
         Mean, standard deviation of the simulated statistics and the observed one standardised by them.
+    sim : ndarray of shape (permutations, n)
+        The simulated statistics, computed again on access (not kept).
+    result : spatial_poverty.stats.engine.PermutationResult
+        Counts and moments as the engine returned them.
     labels, labels_el : ndarray of str
         GeoDa cluster labels (English and Greek), "not significant", "no neighbours".
     """
@@ -243,12 +252,17 @@ class LocalMoran:
         correction: Correction = "bh",
         significance: Literal["p", "q"] = "p",
         isolates: Literal["raise", "keep"] = "raise",
-        permutation_table: Literal["generator", "esda"] = "generator",
+        method: Method = "shared",
+        permutation_table: Literal["generator", "esda"] | None = None,
     ) -> None:
-        if permutation_table not in ("generator", "esda"):
-            raise StatisticsError(
-                f"permutation_table needs to be 'generator' or 'esda'; {permutation_table!r} was given instead"
-            )
+        if permutation_table is not None:
+            if permutation_table not in ("generator", "esda"):
+                raise StatisticsError(
+                    f"permutation_table needs to be 'generator' or 'esda'; {permutation_table!r} was given instead"
+                )
+            method = "esda" if permutation_table == "esda" else "shared"
+        if method not in METHODS:
+            raise StatisticsError(f"method needs to be one of {', '.join(METHODS)}; {method!r} was given instead")
         check_alternative(alternative)
         if not 0 < alpha < 1:
             raise StatisticsError(f"alpha needs to be between 0 and 1; {alpha} was given instead")
@@ -276,31 +290,24 @@ class LocalMoran:
         self.Is = np.where(iso, np.nan, (n - 1) * z * lag / den)
         self.q = np.where(iso, 0, np.where(z > 0, np.where(lag > 0, 1, 4), np.where(lag > 0, 2, 3)))
 
-        indptr, data = w.indptr, w.data
-        card = np.diff(indptr)
-        kmax = int(card.max())
-        if permutation_table == "esda":
-            legacy = np.random.RandomState(seed)
-            table = np.stack([legacy.choice(n - 1, size=kmax, replace=False) for _ in range(permutations)])
+        self._method: Method = method
+        self._w = w
+        self._z = z
+        if method == "esda":
+            # esda's observed statistic and scaling, bit for bit (den as (z * z).sum(), lag as esda's slag)
+            self._esda_den = float((z * z).sum())
+            observed = (n - 1) * z * lag / self._esda_den
+            res, _ = esda_crand("moran", z, w, observed, permutations=permutations, seed=seed)
         else:
-            rng = np.random.default_rng(seed)
-            table = np.stack([rng.permutation(n - 1)[:kmax] for _ in range(permutations)])
-        sim = np.full((permutations, n), np.nan)
-        self.sim = sim
-        for i in range(n):
-            k = card[i]
-            if k == 0:
-                continue
-            draw = table[:, :k]
-            draw = draw + (draw >= i)
-            weights = data[indptr[i] : indptr[i + 1]]
-            sim[:, i] = (n - 1) * z[i] * (z[draw] @ weights) / den
-        self.p_sim = np.where(iso, np.nan, pseudo_p(self.Is, sim, alternative))
+            res = conditional_randomisation("moran", z, w, permutations=permutations, seed=seed, method=method)
+            # report the engine's evaluation of I_i (the one its counts compare against; equal up to rounding)
+            self.Is = np.where(iso, np.nan, res.observed)
+        self.result = res
+        self.p_sim = res.p_value(alternative)
         self.q_sim = adjust_pvalues(self.p_sim, correction)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.EI_sim = np.where(iso, np.nan, sim.mean(axis=0))
-            self.seI_sim = np.where(iso, np.nan, sim.std(axis=0))
-            self.z_sim = (self.Is - self.EI_sim) / self.seI_sim
+        self.EI_sim = res.mean
+        self.seI_sim = res.sd
+        self.z_sim = res.z_sim(self.Is)
         test = self.p_sim if significance == "p" else self.q_sim
         significant = np.nan_to_num(test, nan=1.0) <= alpha
         self.significant = significant
@@ -308,6 +315,20 @@ class LocalMoran:
         el = np.array([CLUSTER_LABELS_EL.get(int(c), NO_NEIGHBOURS_EL) for c in self.q], dtype=object)
         self.labels = np.where(iso, NO_NEIGHBOURS, np.where(significant, en, NOT_SIGNIFICANT)).astype(str)
         self.labels_el = np.where(iso, NO_NEIGHBOURS_EL, np.where(significant, el, NOT_SIGNIFICANT_EL)).astype(str)
+
+    @property
+    def sim(self) -> np.ndarray:
+        """The simulated statistics, shape (permutations, n): not kept, computed again (same table) when asked."""
+        if self._method == "esda":
+            observed = (self.n - 1) * self._z * self.lag / self._esda_den
+            _, sims = esda_crand(
+                "moran", self._z, self._w, observed, permutations=self.permutations, seed=self.seed, keep=True
+            )
+            assert sims is not None
+            return sims
+        if self._method == "independent":
+            raise StatisticsError("method='independent' keeps no simulations (fresh draws per unit)")
+        return simulate("moran", self._z, self._w, permutations=self.permutations, seed=self.seed)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per unit, indexed by the graph's ids, with snake_case ASCII columns."""

@@ -196,8 +196,8 @@ def statistic_terms(
     v1 = np.ascontiguousarray(values, dtype=np.float64)
     n = len(v1)
     zeros = np.zeros(n)
-    wsum = np.add.reduceat(w.data, w.indptr[:-1]) if len(w.data) else np.zeros(n)
-    wsum = np.where(w.card > 0, wsum, 0.0) + w.self_weight
+    rows = np.repeat(np.arange(n), w.card)
+    wsum = np.bincount(rows, weights=w.data, minlength=n) + w.self_weight
     if statistic == "moran":
         a = (n - 1) * v1 / float(v1 @ v1)
         return v1, zeros, a, zeros, zeros
@@ -208,8 +208,7 @@ def statistic_terms(
         a = (n - 1) * v1 / float(v1 @ v1)
         return zy, zeros, a, zeros, zeros
     if statistic in ("gi", "gistar"):
-        s1 = np.add.reduceat(w.data**2, w.indptr[:-1]) if len(w.data) else np.zeros(n)
-        s1 = np.where(w.card > 0, s1, 0.0) + w.self_weight**2
+        s1 = np.bincount(rows, weights=w.data**2, minlength=n) + w.self_weight**2
         if statistic == "gistar":
             m = n
             xbar = np.full(n, v1.mean())

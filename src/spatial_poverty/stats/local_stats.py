@@ -1,8 +1,9 @@
 r"""Local statistics beyond LISA: Getis-Ord Gi and Gi*, local Geary, bivariate LISA, local join counts.
 
 Same style as :class:`~spatial_poverty.stats.LocalMoran`: the constructor computes; conditional randomisation
-with a shared table drawn from ``numpy.random.default_rng(seed)``
-(:func:`~spatial_poverty.stats.inference.conditional_lags`); ``p_sim`` from the simulations for the recorded
+by the permutation engine (:mod:`spatial_poverty.stats.engine`: ``method="shared"`` by default, a table drawn
+from ``numpy.random.default_rng(seed)`` shared by all units; ``"independent"``; ``"esda"`` for local Geary and
+bivariate LISA); simulations not kept (``sim`` computes them again); ``p_sim`` from the counts for the recorded
 ``alternative`` (two-sided by default); ``q_sim`` per unit by ``correction``; units with no neighbour are
 refused, or kept (``isolates="keep"``) with NaN statistics and the label "no neighbours".
 """
@@ -14,22 +15,28 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
-from scipy import sparse
 
 from spatial_poverty.errors import StatisticsError
 from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS, NOT_SIGNIFICANT
+from spatial_poverty.stats.engine import (
+    METHODS,
+    CSRWeights,
+    Method,
+    PermutationResult,
+    conditional_randomisation,
+    esda_crand,
+    simulate,
+    with_self_weight,
+)
 from spatial_poverty.stats.inference import (
     NO_NEIGHBOURS,
     Alternative,
     Correction,
     adjust_pvalues,
     check_alternative,
-    conditional_lags,
-    conditional_table,
     gi_bin,
     p_from_z,
     prepare,
-    pseudo_p,
 )
 
 __all__ = ["BivariateLocalMoran", "GetisOrdLocal", "LocalGeary", "LocalJoinCount"]
@@ -45,28 +52,78 @@ class _Local:
     alternative: Alternative
     correction: Correction
 
+    method: Method
+    _sim_args: tuple[str, np.ndarray, CSRWeights, np.ndarray | None]
+    _esda_args: tuple[str, np.ndarray, np.ndarray] | None = None
+
     def _setup(
-        self, permutations: int, seed: int, alpha: float, alternative: Alternative, correction: Correction
+        self,
+        permutations: int,
+        seed: int,
+        alpha: float,
+        alternative: Alternative,
+        correction: Correction,
+        method: Method = "shared",
     ) -> None:
         check_alternative(alternative)
         if permutations < 1:
             raise StatisticsError(f"permutations needs to be at least 1; {permutations} was given instead")
         if not 0 < alpha < 1:
             raise StatisticsError(f"alpha needs to be between 0 and 1; {alpha} was given instead")
+        if method not in METHODS:
+            raise StatisticsError(f"method needs to be one of {', '.join(METHODS)}; {method!r} was given instead")
         self.permutations, self.seed, self.alpha = permutations, seed, alpha
-        self.alternative, self.correction = alternative, correction
+        self.alternative, self.correction, self.method = alternative, correction, method
 
-    def _table(self, w: sparse.csr_array) -> np.ndarray:
-        kmax = max(1, int(np.diff(w.indptr).max()))
-        return conditional_table(self.n, kmax, self.permutations, self.seed)
-
-    def _inference(self, observed: np.ndarray, sim: np.ndarray) -> None:
-        sim[:, self.iso] = np.nan
-        self.sim = sim
-        self.p_sim = np.where(self.iso, np.nan, pseudo_p(observed, sim, self.alternative))
+    def _run(
+        self,
+        statistic: str,
+        values: np.ndarray,
+        w: CSRWeights,
+        observed: np.ndarray,
+        y: np.ndarray | None = None,
+        esda_z: np.ndarray | None = None,
+    ) -> None:
+        """Permutation inference by the engine; ``observed`` is the statistic as the class reports it."""
+        self._sim_args = (statistic, values, w, y)
+        if self.method == "esda":
+            if esda_z is None:
+                raise StatisticsError(f"{type(self).__name__} has no esda-compatible mode; use 'shared'")
+            self._esda_args = (statistic, esda_z, observed)
+            res, _ = esda_crand(statistic, esda_z, w, observed, permutations=self.permutations, seed=self.seed)
+        else:
+            res = conditional_randomisation(
+                statistic, values, w, y=y, permutations=self.permutations, seed=self.seed, method=self.method
+            )
+        self.result: PermutationResult = res
+        iso = self.iso
+        self.p_sim = np.where(iso, np.nan, res.p_value(self.alternative))
         self.q_sim = adjust_pvalues(self.p_sim, self.correction)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.z_sim = (observed - sim.mean(axis=0)) / sim.std(axis=0)
+        self.z_sim = np.where(iso, np.nan, res.z_sim(observed))
+
+    def _observed(self, formula: np.ndarray) -> np.ndarray:
+        """The statistic to report: the engine's own evaluation (the one its counts compare against, equal to
+        ``formula`` up to rounding) except in esda's mode, where esda's expression is kept."""
+        if self.method == "esda":
+            return formula
+        return np.where(np.isfinite(self.result.observed), self.result.observed, formula)
+
+    @property
+    def sim(self) -> np.ndarray:
+        """The simulated statistics, shape (permutations, n): not kept, computed again (same table) when asked."""
+        if self.method == "independent":
+            raise StatisticsError("method='independent' keeps no simulations (fresh draws per unit)")
+        if self._esda_args is not None:
+            statistic, z, observed = self._esda_args
+            _, sims = esda_crand(
+                statistic, z, self._sim_args[2], observed, permutations=self.permutations, seed=self.seed, keep=True
+            )
+            out = np.asarray(sims)
+        else:
+            statistic, values, w, y = self._sim_args
+            out = simulate(statistic, values, w, y=y, permutations=self.permutations, seed=self.seed)
+        out[:, self.iso] = np.nan
+        return out
 
 
 class GetisOrdLocal(_Local):
@@ -107,8 +164,9 @@ class GetisOrdLocal(_Local):
         alternative: Alternative = "two-sided",
         correction: Correction = "bh",
         isolates: Literal["raise", "keep"] = "raise",
+        method: Method = "shared",
     ) -> None:
-        self._setup(permutations, seed, alpha, alternative, correction)
+        self._setup(permutations, seed, alpha, alternative, correction, method)
         x, w, ids, iso = prepare(y, graph, "GetisOrdLocal", transform=transform, isolates=isolates)
         self.ids, self.n, self.iso, self.star = ids, len(x), iso, star
         n = self.n
@@ -132,10 +190,11 @@ class GetisOrdLocal(_Local):
                 return (numerator - xbar * wi) / den
 
         self.Zs = np.where(iso, np.nan, z_of(num_base))
+        cw = CSRWeights.from_sparse(w)
+        self._run("gistar" if star else "gi", x, with_self_weight(cw) if star else cw, self.Zs)
+        self.Zs = self._observed(self.Zs)
         self.p_norm = np.where(iso, np.nan, p_from_z(self.Zs, alternative))
         self.bin = gi_bin(self.Zs)
-        (sim_lag,) = conditional_lags([x], w, self._table(w))
-        self._inference(self.Zs, z_of(sim_lag + (x if star else 0.0)))
 
     def to_frame(self) -> pd.DataFrame:
         """``gi_z``, ``gi_p`` (normal, as ArcGIS), ``gi_bin``, ``gi_p_sim``, ``gi_q`` indexed by the graph's ids."""
@@ -170,8 +229,9 @@ class LocalGeary(_Local):
         alternative: Alternative = "two-sided",
         correction: Correction = "bh",
         isolates: Literal["raise", "keep"] = "raise",
+        method: Method = "shared",
     ) -> None:
-        self._setup(permutations, seed, alpha, alternative, correction)
+        self._setup(permutations, seed, alpha, alternative, correction, method)
         x, w, ids, iso = prepare(y, graph, "LocalGeary", isolates=isolates)
         self.ids, self.n, self.iso = ids, len(x), iso
         z = (x - x.mean()) / x.std()
@@ -181,8 +241,8 @@ class LocalGeary(_Local):
             return z**2 * wsum - 2 * z * lag_z + lag_z2
 
         self.localG = np.where(iso, np.nan, calc(w @ z, w @ (z**2)))
-        sim_z, sim_z2 = conditional_lags([z, z**2], w, self._table(w))
-        self._inference(self.localG, calc(sim_z, sim_z2))
+        self._run("geary", z, CSRWeights.from_sparse(w), self.localG, esda_z=z)
+        self.localG = self._observed(self.localG)
         sig = np.nan_to_num(self.p_sim, nan=1.0) <= alpha
         mean_c = np.nanmean(self.localG)
         low = self.localG < mean_c
@@ -226,8 +286,9 @@ class BivariateLocalMoran(_Local):
         alternative: Alternative = "two-sided",
         correction: Correction = "bh",
         isolates: Literal["raise", "keep"] = "raise",
+        method: Method = "shared",
     ) -> None:
-        self._setup(permutations, seed, alpha, alternative, correction)
+        self._setup(permutations, seed, alpha, alternative, correction, method)
         xv, w, ids, iso = prepare(x, graph, "BivariateLocalMoran", isolates=isolates)
         yv, _, _, _ = prepare(y, graph, "BivariateLocalMoran", isolates=isolates)
         self.ids, self.n, self.iso = ids, len(xv), iso
@@ -236,8 +297,8 @@ class BivariateLocalMoran(_Local):
         lag = w @ zy
         scale = (self.n - 1) / float(zx @ zx)
         self.Is = np.where(iso, np.nan, scale * zx * lag)
-        (sim_lag,) = conditional_lags([zy], w, self._table(w))
-        self._inference(self.Is, scale * zx * sim_lag)
+        self._run("moran_bv", zx, CSRWeights.from_sparse(w), self.Is, y=zy, esda_z=np.column_stack((zx, zy)))
+        self.Is = self._observed(self.Is)
         self.q = np.where(iso, 0, np.where(zx > 0, np.where(lag > 0, 1, 4), np.where(lag > 0, 2, 3)))
         sig = np.nan_to_num(self.p_sim, nan=1.0) <= alpha
         self.labels = np.array(
@@ -274,16 +335,17 @@ class LocalJoinCount(_Local):
         alpha: float = 0.05,
         correction: Correction = "bh",
         isolates: Literal["raise", "keep"] = "raise",
+        method: Method = "shared",
     ) -> None:
-        self._setup(permutations, seed, alpha, "greater", correction)
+        self._setup(permutations, seed, alpha, "greater", correction, method)
         xv, w, ids, iso = prepare(x, graph, "LocalJoinCount", transform="b", isolates=isolates, check_constant=False)
         if not np.isin(xv, (0.0, 1.0)).all():
             raise StatisticsError("LocalJoinCount needs a 0/1 variable")
         self.ids, self.n = ids, len(xv)
         self.iso = iso | (xv == 0)
         self.LJC = xv * (w @ xv)
-        (sim_lag,) = conditional_lags([xv], w, self._table(w))
-        self._inference(self.LJC, xv * sim_lag)
+        self._run("joincount", xv, CSRWeights.from_sparse(w), self.LJC)
+        self.LJC = self._observed(self.LJC)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
