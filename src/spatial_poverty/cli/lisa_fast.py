@@ -187,11 +187,11 @@ def lean_lisa(
     # Row-standardised: 1/k_i on each of the k_i links (libpysal's transform("r") of binary weights).
     wr = sparse.csr_array((np.repeat(1.0 / np.maximum(card, 1), card), w.indices, w.indptr), shape=w.shape)
     z = (values - values.mean()) / values.std()
-    den = float(z @ z)
     lag = wr @ z
-    local_i = np.where(iso, np.nan, (n - 1) * z * lag / den)
     quadrant = np.where(iso, 0, np.where(z > 0, np.where(lag > 0, 1, 4), np.where(lag > 0, 2, 3)))
     res = conditional_randomisation("moran", z, wr, permutations=permutations, seed=seed, method="shared")
+    # The engine's evaluation of I_i = (n - 1) z_i lag_i / sum(z^2), the one its counts compare against.
+    local_i = np.where(iso, np.nan, res.observed)
     p_sim = res.p_value(alternative)
     q_sim = adjust_pvalues(p_sim, correction)  # type: ignore[arg-type]
     z_sim = res.z_sim(local_i)
