@@ -88,12 +88,17 @@ def _read(path: Path, id_field: str, fields: list[str], layer: str | None) -> An
     import geopandas as gpd
     import pyogrio
 
-    from spatial_poverty.errors import DataSourceError
+    from spatial_poverty.errors import DataSourceError, IngestError
 
     if not path.exists():
         raise DataSourceError(f"input file {path} does not exist")
     try:
-        gdf = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
+        # Only the id field, the variables and the geometry are read.
+        present = list(pyogrio.read_info(path, layer=layer)["fields"])
+        for f in [id_field, *fields]:
+            if f not in present:
+                raise IngestError(f"{path}: no field {f!r}; the fields are {present}")
+        gdf = gpd.read_file(path, layer=layer, columns=list(dict.fromkeys([id_field, *fields])))
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise DataSourceError(f"{path}: not a readable vector file: {exc}") from exc
     return _checked(gdf, path, id_field, fields)
