@@ -160,3 +160,14 @@ def test_cold_start_imports_only_what_it_needs(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_non_polygons_take_the_general_path():
+    ids = pd.Index(["a", "b", "c"])
+    points = shapely.points([(0, 0), (0, 0), (1, 1)])
+    assert lisa_fast.lean_weights(ids, points, "queen", island_policy="none", island_k=1) is None
+    squares = np.array([box(0, 0, 1, 1), box(1, 0, 2, 1), box(5, 5, 6, 6)], dtype=object)
+    w, report = lisa_fast.lean_weights(ids, squares, "rook", island_policy="none", island_k=1)  # type: ignore[misc]
+    assert w.toarray().tolist() == [[0, 1, 0], [1, 0, 0], [0, 0, 0]]
+    assert report["isolates"] == ["c"] and report["n_components"] == 2 and report["component_sizes"] == [2, 1]
+    assert lisa_fast.lean_weights(ids, squares, "rook", island_policy="knn", island_k=1) is None

@@ -20,7 +20,7 @@ geometries back and forth. This path computes the same layer from arrays:
 
 The layer, its fields and its values are those of the general path (tests/test_lisa_fast.py compares them).
 Everything else (k nearest neighbours, distance bands, kernels, GAL/GWT files, the ``knn`` island policy when
-there are isolates, ``gistar``) takes the general path.
+there are isolates, geometries other than polygons, ``gistar``) takes the general path.
 """
 
 from __future__ import annotations
@@ -97,13 +97,16 @@ def lean_input(path: Path, id_field: str, fields: list[str], layer: str | None) 
 def lean_weights(
     ids: Any, geometry: np.ndarray, kind: str, *, island_policy: str, island_k: int
 ) -> tuple[Any, dict[str, Any]] | None:
-    """Binary contiguity (CSR, symmetric) and the report of ``build_weights``; None when the ``knn`` policy would
-    have to link isolates (the general path does that)."""
+    """Binary contiguity (CSR, symmetric) and the report of ``build_weights``; None when the general path is
+    needed: geometries other than polygons (libpysal's checks apply), or isolates for the ``knn`` policy to link."""
+    import shapely
     from scipy import sparse
     from scipy.sparse import csgraph
 
     from spatial_poverty.stats.contiguity import contiguity_pairs
 
+    if not np.isin(shapely.get_type_id(geometry), (3, 6)).all():  # Polygon, MultiPolygon
+        return None
     n = len(ids)
     focal, neighbor = contiguity_pairs(geometry, "rook" if kind == "rook" else "queen")
     w = sparse.csr_array((np.ones(len(focal)), (focal, neighbor)), shape=(n, n))
