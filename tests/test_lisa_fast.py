@@ -109,7 +109,7 @@ def test_tessellation_with_islands_kept_shuffled_multipolygons(monkeypatch, tmp_
         ((lean, s1), (general, s2)), lean_ran = both(
             monkeypatch, d, src, "--id", "code", "--var", "rate", "--island-policy", policy, "--permutations", "199"
         )
-        assert lean_ran == (policy == "keep")  # knn with isolates to link: the general path
+        assert lean_ran == (policy == "keep")  # knn: the general path
         assert_same_layer(lean, general, "lisa_rate")
         s1.pop("output"), s2.pop("output")
         assert s1 == s2

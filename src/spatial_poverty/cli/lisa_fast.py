@@ -19,8 +19,8 @@ geometries back and forth. This path computes the same layer from arrays:
    atomically as before; other formats go through geopandas.
 
 The layer, its fields and its values are those of the general path (tests/test_lisa_fast.py compares them).
-Everything else (k nearest neighbours, distance bands, kernels, GAL/GWT files, the ``knn`` island policy when
-there are isolates, geometries other than polygons, ``gistar``) takes the general path.
+Everything else (k nearest neighbours, distance bands, kernels, GAL/GWT files, the ``knn`` island policy,
+geometries other than polygons, ``gistar``) takes the general path.
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ NO_NEIGHBOURS = "no neighbours"
 
 
 def supports(weights: str, island_policy: str) -> bool:
-    """Whether the lean path can run these options (contiguity weights; any island policy but ``knn``, which is
-    checked again once the isolates are known)."""
-    return weights.lower() in ("queen", "rook") and island_policy in ("none", "keep", "knn")
+    """Whether the lean path can run these options: contiguity weights, island policy ``none`` or ``keep``
+    (``knn`` checks the CRS and links isolates by libpysal's k nearest neighbours: the general path)."""
+    return weights in ("queen", "rook") and island_policy in ("none", "keep")
 
 
 @dataclass(frozen=True)

@@ -464,7 +464,7 @@ def _lisa_lean(
 
     data = lisa_fast.lean_input(input_, id_field, [var], layer)
     ids = data.frame.index
-    built = lisa_fast.lean_weights(ids, data.geometry, weights.lower(), island_policy=island.value, island_k=island_k)
+    built = lisa_fast.lean_weights(ids, data.geometry, weights, island_policy=island.value, island_k=island_k)
     if built is None:
         return None
     w, report = built
