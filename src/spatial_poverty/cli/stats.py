@@ -86,8 +86,6 @@ Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More 
 
 def _read(path: Path, id_field: str, fields: list[str], layer: str | None) -> Any:
     import geopandas as gpd
-    import numpy as np
-    import pandas as pd
     import pyogrio
 
     from spatial_poverty.errors import DataSourceError, IngestError
@@ -95,9 +93,24 @@ def _read(path: Path, id_field: str, fields: list[str], layer: str | None) -> An
     if not path.exists():
         raise DataSourceError(f"input file {path} does not exist")
     try:
-        gdf = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
+        # Only the id field, the variables and the geometry are read.
+        present = list(pyogrio.read_info(path, layer=layer)["fields"])
+        for f in [id_field, *fields]:
+            if f not in present:
+                raise IngestError(f"{path}: no field {f!r}; the fields are {present}")
+        gdf = gpd.read_file(path, layer=layer, columns=list(dict.fromkeys([id_field, *fields])))
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise DataSourceError(f"{path}: not a readable vector file: {exc}") from exc
+    return _checked(gdf, path, id_field, fields)
+
+
+def _checked(gdf: Any, path: Path, id_field: str, fields: list[str]) -> Any:
+    """The table indexed by the id field (as text, unique, never empty), its ``fields`` as float, checked."""
+    import numpy as np
+    import pandas as pd
+
+    from spatial_poverty.errors import IngestError
+
     for f in [id_field, *fields]:
         if f not in gdf.columns:
             raise IngestError(f"{path}: no field {f!r}; the fields are {[c for c in gdf.columns if c != 'geometry']}")
@@ -377,12 +390,21 @@ def lisa(
     """Local Moran (LISA): a layer with the id field, lisa_i, lisa_p, lisa_q, lisa_cluster (GeoDa labels)."""
     _setup(verbose)
     from spatial_poverty.cli.main import _errors
-    from spatial_poverty.stats import LocalMoran
 
     with _errors():
         target = out or _default_out(input_, "lisa", var)
         _check_out(target, force)
         isolates = _isolates(island_policy, local=True)
+        from spatial_poverty.cli import lisa_fast
+
+        if lisa_fast.supports(weights, island_policy.value):
+            summary = _lisa_lean(input_, id_field, var, weights, transform, permutations, seed, alternative, target,
+                                 layer, island_policy, island_k, alpha, correction, isolates)  # fmt: skip
+            if summary is not None:
+                typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))
+                return
+        from spatial_poverty.stats import LocalMoran
+
         gdf = _read(input_, id_field, [var], layer)
         graph, report = _weights(gdf, weights, island_policy, island_k)
         if transform is not None and transform != TransformOpt.r:
@@ -417,6 +439,71 @@ def lisa(
             "weights": report,
         }
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _lisa_lean(
+    input_: Path,
+    id_field: str,
+    var: str,
+    weights: str,
+    transform: TransformOpt | None,
+    permutations: int,
+    seed: int,
+    alternative: AlternativeOpt,
+    target: Path,
+    layer: str | None,
+    island: IslandOpt,
+    island_k: int,
+    alpha: float,
+    correction: str,
+    isolates: str,
+) -> dict[str, Any] | None:
+    """``stats lisa`` on contiguity weights without libpysal (:mod:`spatial_poverty.cli.lisa_fast`); None when
+    the general path is needed (isolates to link with ``--island-policy knn``)."""
+    from spatial_poverty.cli import lisa_fast
+
+    data = lisa_fast.lean_input(input_, id_field, [var], layer)
+    ids = data.frame.index
+    built = lisa_fast.lean_weights(ids, data.geometry, weights, island_policy=island.value, island_k=island_k)
+    if built is None:
+        return None
+    w, report = built
+    if transform is not None and transform != TransformOpt.r:
+        logger.warning("LISA uses row-standardised weights; --transform %s is ignored", transform.value)
+    lm = lisa_fast.lean_lisa(
+        data.frame[var].to_numpy(), w, ids, permutations=permutations, seed=seed, alpha=alpha,
+        alternative=alternative.value, correction=correction, isolates=isolates,
+    )  # fmt: skip
+    columns = {
+        id_field: ids.to_numpy(dtype=object),
+        var: data.frame[var].to_numpy(),
+        "lisa_i": lm.local_i,
+        "lisa_p": lm.p_sim,
+        "lisa_q": lm.q_sim,
+        "lisa_cluster": lm.cluster.astype(object),
+        "lisa_quadrant": lm.quadrant,
+        "lisa_z_sim": lm.z_sim,
+    }
+    name = f"lisa_{var}"
+    if target.suffix.lower() == ".gpkg":
+        _atomic_write(target, lambda tmp: lisa_fast.write_gpkg_layer(tmp, name, columns, data))
+    else:
+        import geopandas as gpd
+
+        _write_layer(gpd.GeoDataFrame(columns, geometry=data.geometry, crs=data.crs), target, name)
+    return {
+        "output": str(target),
+        "layer": name,
+        "statistic": "lisa",
+        "n": lm.n,
+        "permutations": permutations,
+        "seed": seed,
+        "alternative": alternative.value,
+        "correction": correction,
+        "alpha": alpha,
+        "clusters": lm.counts,
+        "weights": report,
+    }
 
 
 @stats_app.command("gistar")

@@ -10,14 +10,16 @@ Everything here is computed by us (not esda) so that the formulas are the ones w
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-from libpysal.graph import Graph
-from scipy import sparse, stats
+from scipy import sparse
 
 from spatial_poverty.errors import StatisticsError
+
+if TYPE_CHECKING:  # imported where used: q-values and p-values need neither libpysal nor scipy.stats
+    from libpysal.graph import Graph
 
 __all__ = [
     "ALTERNATIVES",
@@ -75,6 +77,8 @@ def pseudo_p(observed: np.ndarray, simulated: np.ndarray, alternative: Alternati
 
 def p_from_z(z: np.ndarray | float, alternative: Alternative = "two-sided") -> np.ndarray:
     """Normal p-values of z-scores for an alternative."""
+    from scipy import stats
+
     check_alternative(alternative)
     z = np.asarray(z, dtype=float)
     if alternative == "greater":
@@ -153,6 +157,8 @@ def prepare(
     Isolates are refused (``isolates="raise"``) with the island policies that fix them; with
     ``isolates="keep"`` they stay in ``n`` with zero weights (local statistics label them "no neighbours").
     """
+    from libpysal.graph import Graph
+
     if not isinstance(graph, Graph):
         raise StatisticsError(f"{what} needs a libpysal.graph.Graph; {type(graph).__name__} was given instead")
     ids = pd.Index(graph.unique_ids)

@@ -17,9 +17,11 @@ from typing import Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from libpysal.graph import Graph
 
 from spatial_poverty.errors import IngestError, StatisticsError
+from spatial_poverty.stats.contiguity import contiguity_pairs
 
 __all__ = [
     "KINDS",
@@ -432,11 +434,21 @@ def write_weights(graph: Graph, path: str | os.PathLike[str]) -> Path:
     return path
 
 
+def _contiguity_graph(ids: list[object], geoms: np.ndarray, kind: Contiguity) -> Graph:
+    """Queen or rook contiguity: :func:`~spatial_poverty.stats.contiguity.contiguity_pairs` on polygons (the same
+    neighbours as libpysal's ``build_contiguity(strict=False)``, tested), libpysal itself for other geometries."""
+    types = shapely.get_type_id(geoms)
+    if np.isin(types, (3, 6)).all():  # Polygon, MultiPolygon
+        focal, neighbor = contiguity_pairs(geoms, kind)
+        return _from_coo(ids, focal, neighbor, np.ones(len(focal)))
+    contig = Graph.build_contiguity(gpd.GeoSeries(geoms, index=pd.Index(ids)), rook=(kind == "rook"))
+    return _from_pairs(ids, _adjacency_pairs(contig))
+
+
 def _base_graph(gdf: gpd.GeoDataFrame, spec: WeightsSpec) -> tuple[Graph, dict[str, object]]:
     ids = list(gdf.index)
     if spec.kind in ("queen", "rook"):
-        contig = Graph.build_contiguity(gdf.geometry, rook=(spec.kind == "rook"))
-        return _from_pairs(ids, _adjacency_pairs(contig)), {}
+        return _contiguity_graph(ids, gdf.geometry.to_numpy(), spec.kind), {}
     if spec.kind == "links":
         if spec.links_file is None:
             raise StatisticsError("weights of kind 'links' need a links_file")
