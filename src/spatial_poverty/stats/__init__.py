@@ -54,7 +54,43 @@ _MODULES: dict[str, tuple[str, ...]] = {
 #: Public name -> the module that defines it.
 _WHERE: dict[str, str] = {name: f"{__name__}.{mod}" for mod, names in _MODULES.items() for name in names}
 
-__all__ = sorted(_WHERE)  # noqa: PLE0605
+__all__ = [
+    "BivariateLocalMoran",
+    "BivariateMoran",
+    "EmergingHotSpots",
+    "GearyC",
+    "GeneralG",
+    "GetisOrdLocal",
+    "GlobalMoran",
+    "JoinCounts",
+    "LisaMarkov",
+    "LocalGeary",
+    "LocalJoinCount",
+    "LocalMoran",
+    "MoranRate",
+    "Regionalisation",
+    "WeightsReport",
+    "WeightsSpec",
+    "adjust_pvalues",
+    "assuncao_reis_standardise",
+    "build_weights",
+    "by_component",
+    "classify_emerging",
+    "eb_rate",
+    "gi_bin",
+    "link_isolates_knn",
+    "local_stability",
+    "mann_kendall",
+    "pseudo_p",
+    "pseudo_p_two_sided",
+    "read_links",
+    "read_weights_file",
+    "regionalise",
+    "shape_measures",
+    "spatial_eb_rate",
+    "symmetrise",
+    "write_weights",
+]
 
 
 def __getattr__(name: str) -> Any:
