@@ -38,6 +38,8 @@ $(UV):
 
 $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
+	# Compile the permutation engine's kernels into numba's on-disk cache once, at installation.
+	$(BIN)/python -m spatial_poverty.stats.engine
 	touch $@
 
 # The permutation engine against esda (benchmarks/bench_engine.py; a few minutes, esda skipped at 1M units).
