@@ -79,6 +79,12 @@ class Sources(_Strict):
     lfs_regions: str | None = None
     income_nuts2: str | None = None
     arope_nuts2: str | None = None
+    # Access to services (the ``access:`` section): settlement points, OSM points (services stand-in and ferry
+    # terminals), the MARNET sea-route network.
+    settlements_2021: str | None = None
+    osm_points: str | None = None
+    marnet_nodes: str | None = None
+    marnet_edges: str | None = None
 
 
 class Weights(_Strict):
@@ -158,6 +164,55 @@ class Statistics(_Strict):
         return v
 
 
+class TravelOptions(_Strict):
+    """Travel-time parameters (see :class:`spatial_poverty.access.travel.TravelParams` and ``docs/access.md``)."""
+
+    detour_factor: float = Field(default=1.3, ge=1, le=3)
+    land_speed_kmh: float = Field(default=40.0, gt=0, le=130)
+    ship_speed_knots: float = Field(default=15.0, gt=0, le=50)
+    port_dwell_min: float = Field(default=30.0, ge=0, le=600)
+    default_headway_h: float = Field(default=24.0, gt=0, le=24 * 14)
+    season: Literal["winter", "summer"] = "winter"
+
+
+class AccessOptions(_Strict):
+    """Access to social services (``docs/services_registry.md``): registry, types, thresholds, travel.
+
+    Without ``registry`` the OpenStreetMap points of ``sources.osm_points`` stand in (labelled as such, ODbL).
+    ``ferry_links`` is a CSV ``port_a,port_b,sailings_per_week[,season]`` (relative to the YAML file); without it
+    every crossing waits half of ``travel.default_headway_h``.
+    """
+
+    registry: Path | None = None
+    registry_encoding: Literal["utf-8-sig", "utf-8", "cp1253", "iso-8859-7"] = "utf-8-sig"
+    registry_sheet: str = Field(default="0", description="XLSX sheet name, or its position as digits")
+    service_types: list[str] | None = Field(default=None, description="types measured; all found by default")
+    thresholds_min: list[float] = Field(default_factory=lambda: [15.0, 30.0, 60.0])
+    catchment_min: float = Field(default=60.0, gt=0, le=24 * 60, description="E2SFCA catchment")
+    duplicate_m: float = Field(default=100.0, ge=0, le=5000)
+    travel: TravelOptions = Field(default_factory=TravelOptions)
+    ferry_links: Path | None = None
+
+    @field_validator("service_types")
+    @classmethod
+    def _known_types(cls, v: list[str] | None) -> list[str] | None:
+        from spatial_poverty.services.vocabulary import SERVICE_TYPES
+
+        if v is None:
+            return v
+        bad = [t for t in v if t not in SERVICE_TYPES]
+        if bad:
+            raise ValueError(f"unknown service type(s) {bad}; allowed: {', '.join(SERVICE_TYPES)}")
+        return v
+
+    @field_validator("thresholds_min")
+    @classmethod
+    def _thresholds(cls, v: list[float]) -> list[float]:
+        if not v or any(t <= 0 for t in v) or sorted(set(v)) != list(v):
+            raise ValueError(f"thresholds_min needs to be increasing positive minutes such as [15, 30, 60]; {v} was given")
+        return v
+
+
 class MapOptions(_Strict):
     """The interactive map."""
 
@@ -200,6 +255,8 @@ class PipelineConfig(_Strict):
     index: IndexSpec | None = None
     export: ExportOptions = Field(default_factory=ExportOptions)
     report: ReportOptions = Field(default_factory=ReportOptions)
+    # Access to social services (optional): layers services, settlement_access, municipal_access.
+    access: AccessOptions | None = None
 
     # Set by load_config: where the file is, and its checksum (not part of the YAML).
     config_file: Path | None = Field(default=None, exclude=True)
@@ -218,6 +275,16 @@ class PipelineConfig(_Strict):
         missing = [v for v in self.statistics.variables if v not in self.indicators]
         if missing:
             raise ValueError(f"statistics.variables {missing} are not in indicators {self.indicators}")
+        return self
+
+    @model_validator(mode="after")
+    def _access_sources(self) -> PipelineConfig:
+        if self.access is None:
+            return self
+        need = ("settlements_2021", "communities_2021", "osm_points", "marnet_nodes", "marnet_edges")
+        missing = [k for k in need if not getattr(self.sources, k)]
+        if missing:
+            raise ValueError(f"the access section needs sources {list(need)}; missing {missing}")
         return self
 
     def resolve(self, p: Path) -> Path:
