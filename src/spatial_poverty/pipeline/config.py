@@ -187,8 +187,10 @@ class AccessOptions(_Strict):
     registry_encoding: Literal["utf-8-sig", "utf-8", "cp1253", "iso-8859-7"] = "utf-8-sig"
     registry_sheet: str = Field(default="0", description="XLSX sheet name, or its position as digits")
     service_types: list[str] | None = Field(default=None, description="types measured; all found by default")
-    thresholds_min: list[float] = Field(default_factory=lambda: [15.0, 30.0, 60.0])
-    catchment_min: float = Field(default=60.0, gt=0, le=24 * 60, description="E2SFCA catchment")
+    thresholds_min: list[int] = Field(default_factory=lambda: [15, 30, 60])
+    catchment_min: float = Field(
+        default=30.0, gt=0, le=24 * 60, description="E2SFCA catchment: Luo & Qi's 10/20/30-minute steps scaled to it"
+    )
     duplicate_m: float = Field(default=100.0, ge=0, le=5000)
     travel: TravelOptions = Field(default_factory=TravelOptions)
     ferry_links: Path | None = None
@@ -208,8 +210,12 @@ class AccessOptions(_Strict):
     @field_validator("thresholds_min")
     @classmethod
     def _thresholds(cls, v: list[float]) -> list[float]:
-        if not v or any(t <= 0 for t in v) or sorted(set(v)) != list(v):
-            raise ValueError(f"thresholds_min needs to be increasing positive minutes such as [15, 30, 60]; {v} was given")
+        from spatial_poverty.export.schema import ACCESS_THRESHOLDS
+
+        if not v or sorted(set(v)) != list(v) or any(t not in ACCESS_THRESHOLDS for t in v):
+            raise ValueError(
+                f"thresholds_min needs to be increasing minutes among {list(ACCESS_THRESHOLDS)}; {v} was given instead"
+            )
         return v
 
 

@@ -45,8 +45,10 @@ from spatial_poverty.ingest import (
 from spatial_poverty.ingest.catalogue import sha256_file
 from spatial_poverty.ingest.municipalities import NOT_MUNICIPALITIES
 from spatial_poverty.maps import IndicatorLayer, interactive_map, write_map
+from spatial_poverty.maps.access import add_access_layers
 from spatial_poverty.pipeline.config import INDICATORS, PipelineConfig
 from spatial_poverty.report import write_run_products
+from spatial_poverty.services.stage import AccessStage, access_source_ids, run_access
 from spatial_poverty.stats import (
     GearyC,
     GeneralG,
@@ -271,6 +273,7 @@ def _run(
     with _stage("verify inputs", timings, progress):
         catalogue = load_catalogue(catalogue_path)
         ids = [cfg.sources.boundaries, cfg.sources.population, *harmonise_source_ids(cfg.sources)]
+        ids += [i for i in access_source_ids(cfg.sources, cfg.access) if i not in ids]
         checksums = verify(catalogue, raw, ids)
     with _stage("ingest", timings, progress):
         b_src, p_src = catalogue[cfg.sources.boundaries], catalogue[cfg.sources.population]
@@ -328,17 +331,24 @@ def _run(
     if cfg.index is not None:
         with _stage("index", timings, progress):
             index_stage = run_index(cfg.index, gdf, staging, seed=cfg.seed, source="the municipalities layer")
+    access_stage: AccessStage | None = None
+    if cfg.access is not None:
+        with _stage("access", timings, progress):
+            access_stage = _access(cfg, catalogue, raw, gdf, boundaries, harmonised.layers, index_stage, staging)
     gpkg = staging / f"{cfg.name}.gpkg"
     layers: dict[str, pd.DataFrame] = {"municipalities": gdf, **harmonised.layers}
     if index_stage is not None:
         layers[index_stage.name] = index_stage.layer
+    if access_stage is not None:
+        layers.update(access_stage.layers)
     for name, var in _local_layers(cfg).items():
         layers[name] = gpd.GeoDataFrame(
             gdf[["name_el", "name_en", var]].rename(columns={var: "value"}).join(local_frames[name]),
             geometry=gdf.geometry,
             crs=gdf.crs,
         )
-    sources = [b_src, p_src, *(catalogue[i] for i in harmonise_source_ids(cfg.sources))]
+    source_ids = list(dict.fromkeys([*harmonise_source_ids(cfg.sources), *access_source_ids(cfg.sources, cfg.access)]))
+    sources = [b_src, p_src, *(catalogue[i] for i in source_ids if i not in (b_src.id, p_src.id))]
     inputs = [
         {
             "id": s.id,
@@ -367,6 +377,7 @@ def _run(
         "statistics": stats_out,
         "harmonisation": harmonised.manifest(),
         "index": index_stage.report if index_stage else None,
+        "access": access_stage.report if access_stage else None,
         "versions": _versions(),
     }
     delivery = Delivery(
@@ -393,6 +404,15 @@ def _run(
             attribution=" · ".join(dict.fromkeys([b_src.attribution, p_src.attribution])),
             simplify_m=cfg.map.simplify_m,
         )
+        if access_stage is not None:
+            add_access_layers(
+                m,
+                access_stage.layers["services"],
+                access_stage.layers["settlement_access"],
+                access_stage.nearest,
+                gdf["name_el"],
+                attribution=access_stage.registry.attribution,
+            )
         write_map(m, staging / "map.html")
     manifest = {
         "pipeline": cfg.name,
@@ -411,6 +431,7 @@ def _run(
         "weights": report.to_dict(),
         "statistics": stats_out,
         "index": index_stage.report if index_stage else None,
+        "access": access_stage.report if access_stage else None,
         "versions": record["versions"],
         "timings_s": timings,
         "outputs": [
@@ -422,6 +443,7 @@ def _run(
                 staging / "quality.csv",
                 staging / "quality.html",
                 *(index_stage.files if index_stage else []),
+                *(access_stage.files if access_stage else []),
             )
         ]
         + [{"path": "run.log", "sha256": None, "bytes": None}],
@@ -437,4 +459,34 @@ def _run(
         weights=report,
         global_moran=morans,
         lisa=lisas,
+    )
+
+
+def _access(
+    cfg: PipelineConfig,
+    catalogue: Any,
+    raw: Path,
+    gdf: gpd.GeoDataFrame,
+    boundaries: gpd.GeoDataFrame,
+    harmonised_layers: dict[str, pd.DataFrame],
+    index_stage: IndexStage | None,
+    staging: Path,
+) -> AccessStage:
+    """The access stage (``access:``): services, settlement and municipal access layers."""
+    from spatial_poverty.services.stage import ACCESS_SOURCES
+
+    paths = {k: raw / catalogue[getattr(cfg.sources, k)].path for k in ACCESS_SOURCES}
+    deprivation = None
+    if index_stage is not None and "score" in index_stage.layer:
+        deprivation = index_stage.layer["score"].astype(float)
+    return run_access(
+        cfg.access,
+        sources=cfg.sources,
+        paths=paths,
+        municipalities=gdf,
+        boundaries=boundaries,
+        resolve=cfg.resolve,
+        deprivation=deprivation,
+        crosswalk=harmonised_layers.get("code_crosswalk"),
+        staging=staging,
     )
