@@ -173,6 +173,9 @@ class TravelOptions(_Strict):
     port_dwell_min: float = Field(default=30.0, ge=0, le=600)
     default_headway_h: float = Field(default=24.0, gt=0, le=24 * 14)
     season: Literal["winter", "summer"] = "winter"
+    max_port_snap_km: float = Field(
+        default=10.0, ge=0, le=100, description="a port farther from the sea-route network is not used"
+    )
 
 
 class AccessOptions(_Strict):

@@ -476,6 +476,8 @@ def _access(
     from spatial_poverty.services.stage import ACCESS_SOURCES
 
     paths = {k: raw / catalogue[getattr(cfg.sources, k)].path for k in ACCESS_SOURCES}
+    if cfg.sources.census_2011:
+        paths["census_2011"] = raw / catalogue[cfg.sources.census_2011].path
     deprivation = None
     if index_stage is not None and "score" in index_stage.layer:
         deprivation = index_stage.layer["score"].astype(float)

@@ -31,6 +31,7 @@ from spatial_poverty.access import (
     population_within,
     theil,
 )
+from spatial_poverty.ingest.elstat2011 import read_census_2011
 from spatial_poverty.ingest.elstat2021 import read_communities_2021
 from spatial_poverty.ingest.services import read_osm_points
 from spatial_poverty.ingest.settlements import read_settlements_2021
@@ -90,6 +91,7 @@ def _travel_params(opts: Any) -> TravelParams:
         port_dwell_min=t.port_dwell_min,
         default_headway_h=t.default_headway_h,
         season=t.season,
+        max_port_snap_km=t.max_port_snap_km,
     )
 
 
@@ -112,7 +114,8 @@ def run_access(
     opts : pipeline ``AccessOptions``
     sources : pipeline ``Sources``
     paths : dict
-        ``sources`` key -> verified raw file (see :data:`ACCESS_SOURCES`).
+        ``sources`` key -> verified raw file (see :data:`ACCESS_SOURCES`); with ``census_2011`` too, the 2011
+        settlement populations weight the demand (see :func:`~spatial_poverty.services.demand.settlement_demand`).
     municipalities : geopandas.GeoDataFrame
         The run's layer (codes as index, ``name_el``, ``name_en``, ``pop_2021``); not changed.
     boundaries : geopandas.GeoDataFrame
@@ -149,7 +152,8 @@ def run_access(
     types = opts.service_types or sorted(set(services["type"]), key=list(SERVICE_TYPES).index)
     active = services[(services["duplicate_of"] == "") & services["type"].isin(types)]
     # ---------------------------------------------------------------- demand and travel
-    demand = settlement_demand(settlements, communities, municipalities)
+    census = read_census_2011(paths["census_2011"]) if "census_2011" in paths else None
+    demand = settlement_demand(settlements, communities, municipalities, census_2011=census)
     model = TravelModel.from_files(
         municipalities,
         paths["osm_points"],
@@ -187,9 +191,9 @@ def run_access(
     m_layer = m[["name_el", "name_en", "pop_2021"]].copy()
     m_layer["services_n"] = active["code"].value_counts().reindex(m.index, fill_value=0).astype("int64")
     m_layer["e2sfca"] = aggregate(acc.to_numpy(), demand["pop_2021"].to_numpy(), codes).reindex(m.index).round(4)
-    finite = best.where(reach)
-    mean_min = aggregate(finite.fillna(np.inf).to_numpy(), demand["pop_2021"].to_numpy(), codes).reindex(m.index)
-    m_layer["nearest_min_mean"] = mean_min.where(np.isfinite(mean_min)).round(1)
+    # Mean over the settlements that reach a service (an unreachable one would make it infinite).
+    mean_min = aggregate(best[reach].to_numpy(), demand["pop_2021"][reach].to_numpy(), codes[reach])
+    m_layer["nearest_min_mean"] = mean_min.reindex(m.index).round(1)
     ferry_pop = (demand["pop_2021"] * s_layer["needs_ferry"]).groupby(codes).sum()
     tot = demand["pop_2021"].groupby(codes).sum()
     m_layer["needs_ferry_share"] = (ferry_pop / tot.where(tot > 0)).reindex(m.index).fillna(0.0).round(4)
@@ -226,7 +230,7 @@ def run_access(
         "settlements_needs_ferry": int(s_layer["needs_ferry"].sum()),
         "population": int(demand["pop_2021"].sum()),
         "population_needs_ferry": int(demand["pop_2021"][s_layer["needs_ferry"].to_numpy()].sum()),
-        "demand_method": "2021 community population shared equally over its settlement points",
+        "demand_method": {str(k): int(v) for k, v in demand["pop_method"].value_counts().items()},
         "vulnerable_groups": "not available in the bundle (no age or household breakdown); not computed",
         "equity": equity,
         "deserts": deserts,
