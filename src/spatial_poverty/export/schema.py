@@ -826,7 +826,8 @@ FIELDS.update(
                 "TEXT",
                 "Διμεταβλητή κλάση",
                 "Bivariate class",
-                "Deprivation tercile (1 low - 3 high) and access tercile (1 good - 3 poor), as 'deprivation-access'",
+                "Deprivation tercile (1 low - 3 high) and E2SFCA access tercile (1 low - 3 high), as "
+                "'deprivation-access'; 3-1 is a service desert",
                 nullable=True,
                 pattern=r"[1-3]-[1-3]",
             ),
@@ -835,7 +836,7 @@ FIELDS.update(
                 "BOOLEAN",
                 "Έρημος υπηρεσιών",
                 "Service desert",
-                "High deprivation and poor access (class 3-3)",
+                "High deprivation and low access (class 3-1)",
                 nullable=True,
             ),
             *(
