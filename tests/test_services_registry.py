@@ -90,7 +90,8 @@ def test_precision_of_every_placement(tmp_path: Path, world: tuple) -> None:
     path = _write(
         tmp_path,
         [
-            f"A1;Κέντρο Κοινότητας Άλφα;Κέντρο Κοινότητας;5801;Δήμος;Οδός 1;;{lat};{lon};άστεγοι|ηλικιωμένοι;40;9-15;2281",
+            f"A1;Κέντρο Κοινότητας Άλφα;Κέντρο Κοινότητας;5801;Δήμος;Οδός 1;;{lat};{lon};"
+            "άστεγοι|ηλικιωμένοι;40;9-15;2281",
             "A2;Παντοπωλείο Χώρας;social_grocery;5801;;;η Χώρα;;;;;;",  # settlement, article and accents
             "A3;ΚΕΠ Πύργου;kep;5801;;;ΠΥΡΓΟΥ;;;;;;",  # the community's name (genitive, as ELSTAT writes it)
             "A4;ΚΑΠΗ Βήτα;ΚΑΠΗ;5802;;;;;;;;;",  # nothing: the municipality's point
@@ -210,7 +211,7 @@ def test_duplicates_same_type_similar_name_close(tmp_path: Path, world: tuple) -
     assert reg.services["duplicate_of"].to_dict() == {"D1": "", "D2": "D1", "D3": "", "D4": "", "D5": ""}
     # A larger radius joins the branch too; the input is not changed.
     before = reg.services.copy()
-    flagged, pairs = find_duplicates(reg.services, distance_m=600)
+    _, pairs = find_duplicates(reg.services, distance_m=600)
     assert sorted(pairs["service_id"]) == ["D2", "D3"]
     pd.testing.assert_frame_equal(reg.services, before)
 

@@ -682,7 +682,12 @@ FIELDS.update(
             FieldSpec("operator", "TEXT", "Φορέας", "Operator", "Body running the service", nullable=True),
             FieldSpec("address", "TEXT", "Διεύθυνση", "Address", "Street address", nullable=True),
             FieldSpec(
-                "target_groups", "TEXT", "Ομάδες-στόχοι", "Target groups", "Groups served ('|' separated)", nullable=True
+                "target_groups",
+                "TEXT",
+                "Ομάδες-στόχοι",
+                "Target groups",
+                "Groups served ('|' separated)",
+                nullable=True,
             ),
             FieldSpec(
                 "capacity",

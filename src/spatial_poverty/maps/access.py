@@ -199,16 +199,22 @@ class ServiceSearch(MacroElement):  # type: ignore[misc]  # branca is untyped
                     div.style.background = "white";
                     div.style.padding = "4px";
                     div.style.font = "12px sans-serif";
-                    var t = '<b>Υπηρεσίες</b><br><select id="sp-svc-type"><option value="">όλα τα είδη</option>';
-                    Object.keys(types).forEach(function (k) { t += '<option value="' + k + '">' + types[k] + '</option>'; });
-                    t += '</select><br><select id="sp-svc-muni"><option value="">όλοι οι δήμοι</option>';
-                    munis.forEach(function (n) { t += '<option>' + n + '</option>'; });
-                    t += '</select><div id="sp-svc-count"></div>' +
+                    div.innerHTML = '<b>Υπηρεσίες</b><br><select id="sp-svc-type" aria-label="Είδος">' +
+                        '<option value="">όλα τα είδη</option></select><br>' +
+                        '<select id="sp-svc-muni" aria-label="Δήμος"><option value="">όλοι οι δήμοι</option>' +
+                        '</select><div id="sp-svc-count"></div>' +
                         '<div id="sp-svc-list" style="max-height:12em;overflow:auto"></div>';
-                    div.innerHTML = t;
                     L.DomEvent.disableClickPropagation(div);
                     L.DomEvent.disableScrollPropagation(div);
                     var selT = div.querySelector("#sp-svc-type"), selM = div.querySelector("#sp-svc-muni");
+                    function option(sel, value, text) {
+                        var o = document.createElement("option");
+                        o.value = value;
+                        o.textContent = text;
+                        sel.appendChild(o);
+                    }
+                    Object.keys(types).forEach(function (k) { option(selT, k, types[k]); });
+                    munis.forEach(function (n) { option(selM, n, n); });
                     var count = div.querySelector("#sp-svc-count"), list = div.querySelector("#sp-svc-list");
                     function apply() {
                         var ty = selT.value, mu = selM.value, hits = [];
@@ -224,7 +230,8 @@ class ServiceSearch(MacroElement):  # type: ignore[misc]  # branca is untyped
                             hits.slice(0, 200).forEach(function (s) {
                                 var a = document.createElement("div");
                                 a.style.cursor = "pointer";
-                                a.textContent = s.feature.properties.name + " (" + s.feature.properties.municipality + ")";
+                                var p = s.feature.properties;
+                                a.textContent = p.name + " (" + p.municipality + ")";
                                 a.onclick = function () { map.setView(s.getLatLng(), 14); s.openTooltip(); };
                                 list.appendChild(a);
                             });

@@ -404,15 +404,21 @@ def _run(
             attribution=" · ".join(dict.fromkeys([b_src.attribution, p_src.attribution])),
             simplify_m=cfg.map.simplify_m,
         )
+        decorate = None
         if access_stage is not None:
-            add_access_layers(
-                m,
-                access_stage.layers["services"],
-                access_stage.layers["settlement_access"],
-                access_stage.nearest,
-                gdf["name_el"],
-                attribution=access_stage.registry.attribution,
-            )
+            stage = access_stage
+
+            def decorate(fmap: Any) -> None:
+                add_access_layers(
+                    fmap,
+                    stage.layers["services"],
+                    stage.layers["settlement_access"],
+                    stage.nearest,
+                    gdf["name_el"],
+                    attribution=stage.registry.attribution,
+                )
+
+            decorate(m)
         write_map(m, staging / "map.html")
     manifest = {
         "pipeline": cfg.name,
@@ -449,7 +455,7 @@ def _run(
         + [{"path": "run.log", "sha256": None, "bytes": None}],
         "layers": {name: len(f) for name, f in layers.items()},
     }
-    manifest = write_run_products(cfg, staging, manifest, progress=progress)
+    manifest = write_run_products(cfg, staging, manifest, progress=progress, decorate_map=decorate)
     logger.info("outputs complete in %.1f s", sum(timings.values()))
     (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return RunResult(

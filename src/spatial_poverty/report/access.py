@@ -153,7 +153,8 @@ def access_section(folder: str | os.PathLike[str], manifest: Mapping[str, Any], 
             out.append("".join(f"<th>{c}</th>" for c in ("service_id", "name", "type", "code", "detail")))
             for r in un.itertuples():
                 out.append(
-                    "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in (r.service_id, r.name, r.type, r.code, r.detail))
+                    "<tr>"
+                    + "".join(f"<td>{escape(v)}</td>" for v in (r.service_id, r.name, r.type, r.code, r.detail))
                     + "</tr>"
                 )
             out.append("</table>")

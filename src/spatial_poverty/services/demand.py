@@ -184,7 +184,11 @@ def settlement_demand(
     out.index.name = "settlement"
     unmatched = sorted(set(s["community"]) - set(comm.index))
     if unmatched:
-        logger.warning("%d settlement communit(y/ies) not in the population table (population 0): %s", len(unmatched), unmatched[:20])
+        logger.warning(
+            "%d settlement communit(y/ies) not in the population table (population 0): %s",
+            len(unmatched),
+            unmatched[:20],
+        )
     if "pop_2021" in municipalities:
         got = out.groupby("code")["pop_2021"].sum().reindex(municipalities.index, fill_value=0)
         want = municipalities["pop_2021"].astype("int64")

@@ -274,19 +274,17 @@ def read_registry(
             if isinstance(va, float) and isinstance(vb, float) and np.isnan(va) != np.isnan(vb):
                 problems.append(f"{where}, columns {a!r}/{b!r}: only one of the two is given; expected both or none")
         lat, lon = rec.get("lat"), rec.get("lon")
-        if isinstance(lat, float) and isinstance(lon, float) and not np.isnan(lat) and not np.isnan(lon):
-            if not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]):
-                problems.append(
-                    f"{where}, columns 'lat'/'lon': ({lat}, {lon}) was given; expected WGS84 degrees within "
-                    f"lat {LAT_RANGE}, lon {LON_RANGE} (Greece)"
-                )
+        if _both(lat, lon) and not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]):  # type: ignore[operator]
+            problems.append(
+                f"{where}, columns 'lat'/'lon': ({lat}, {lon}) was given; expected WGS84 degrees within "
+                f"lat {LAT_RANGE}, lon {LON_RANGE} (Greece)"
+            )
         x, y = rec.get("x"), rec.get("y")
-        if isinstance(x, float) and isinstance(y, float) and not np.isnan(x) and not np.isnan(y):
-            if not (X_RANGE[0] <= x <= X_RANGE[1] and Y_RANGE[0] <= y <= Y_RANGE[1]):
-                problems.append(
-                    f"{where}, columns 'x'/'y': ({x}, {y}) was given; expected EPSG:2100 metres within "
-                    f"x {X_RANGE}, y {Y_RANGE}"
-                )
+        if _both(x, y) and not (X_RANGE[0] <= x <= X_RANGE[1] and Y_RANGE[0] <= y <= Y_RANGE[1]):  # type: ignore[operator]
+            problems.append(
+                f"{where}, columns 'x'/'y': ({x}, {y}) was given; expected EPSG:2100 metres within "
+                f"x {X_RANGE}, y {Y_RANGE}"
+            )
         records.append(rec)
     if not records and not problems:
         raise IngestError(f"{path}: the services registry has a header but no rows")
@@ -304,11 +302,11 @@ def read_registry(
     precision: list[str | None] = []
     reasons: list[str] = []
     ll = gpd.GeoSeries(gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326").to_crs("EPSG:2100")
-    for i, rec in frame.iterrows():
+    for i, rec in enumerate(frame.to_dict("records")):
         has_ll = not (pd.isna(rec["lat"]) or pd.isna(rec["lon"]))
         has_xy = not (pd.isna(rec["x"]) or pd.isna(rec["y"]))
         if has_ll or has_xy:
-            pt = ll.iloc[i] if has_ll else Point(float(rec["x"]), float(rec["y"]))
+            pt = ll.iloc[i] if has_ll else Point(float(str(rec["x"])), float(str(rec["y"])))
             geoms.append(pt)
             precision.append("exact")
             reasons.append("")
@@ -374,6 +372,11 @@ def read_registry(
     )
 
 
+def _both(a: object, b: object) -> bool:
+    """Both coordinates given (floats, not NaN)."""
+    return isinstance(a, float) and isinstance(b, float) and not (np.isnan(a) or np.isnan(b))
+
+
 def _problems(path: Path, problems: list[str]) -> IngestError:
     shown = "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
     return IngestError(f"{path} (services registry): {len(problems)} problem(s): {shown}")
@@ -389,7 +392,11 @@ def _layer(frame: pd.DataFrame, *, source: str) -> gpd.GeoDataFrame:
         elif c == "duplicate_of":
             out[c] = ""
         elif c == "capacity":
-            out[c] = pd.array(frame[c].to_numpy(), dtype="Int64") if c in frame else pd.array([pd.NA] * len(frame), dtype="Int64")
+            out[c] = (
+                pd.array(frame[c].to_numpy(), dtype="Int64")
+                if c in frame
+                else pd.array([pd.NA] * len(frame), dtype="Int64")
+            )
         else:
             out[c] = frame[c].fillna("").astype(str).to_numpy() if c in frame else ""
     return gpd.GeoDataFrame(out, geometry=list(frame["geometry"]), crs="EPSG:2100")
@@ -493,7 +500,9 @@ def osm_services(
     names = pts["name"].fillna("").astype(str).str.strip()
     en = pts["name_en"].fillna("").astype(str).str.strip()
     names = names.where(names != "", en)
-    names = names.where(names != "", [f"{SERVICE_TYPES[t][0]} (OSM {i})" for i, t in zip(pts.index, types, strict=True)])
+    names = names.where(
+        names != "", [f"{SERVICE_TYPES[t][0]} (OSM {i})" for i, t in zip(pts.index, types, strict=True)]
+    )
     frame = pd.DataFrame(
         {
             "service_id": [f"osm-{i}" for i in pts.index],
@@ -508,8 +517,7 @@ def osm_services(
     services = _layer(frame, source="openstreetmap")
     services, dups = find_duplicates(services, distance_m=duplicate_m, name_similarity=name_similarity)
     logger.info(
-        "OpenStreetMap stand-in: %d service points in the area (%s); %d points outside Greece dropped; "
-        "%d duplicate(s)",
+        "OpenStreetMap stand-in: %d service points in the area (%s); %d points outside Greece dropped; %d duplicate(s)",
         len(services),
         services["type"].value_counts().to_dict(),
         dropped,
