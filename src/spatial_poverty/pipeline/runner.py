@@ -133,6 +133,16 @@ def plan(cfg: PipelineConfig) -> list[str]:
         f"{', '.join(cfg.statistics.variables)} with "
         f"{cfg.statistics.permutations} permutations, seed {cfg.seed}, alpha {cfg.statistics.alpha}",
         *([f"index {cfg.index.name} ({cfg.index.uncertainty.runs} Monte Carlo runs)"] if cfg.index else []),
+        *(
+            [
+                "access to services ("
+                + (f"registry {cfg.access.registry}" if cfg.access.registry else "OpenStreetMap stand-in")
+                + f", thresholds {cfg.access.thresholds_min} min): layers services, settlement_access, "
+                "municipal_access; services_issues.csv"
+            ]
+            if cfg.access
+            else []
+        ),
         f"publish {out}/{cfg.name}.gpkg (layers municipalities, "
         + ", ".join(_local_layers(cfg))
         + (", code_crosswalk, field_provenance" if cfg.sources.census_2011 else "")

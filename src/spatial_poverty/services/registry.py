@@ -481,11 +481,10 @@ def osm_services(
         ``source`` "openstreetmap", ``precision`` "exact", ids ``osm-<node id>``.
     """
     pts = points[(points["tag"] == "amenity") & points["value"].isin(list(OSM_TAGS))].to_crs("EPSG:2100")
-    g = gpd.GeoDataFrame(
-        {"gcode": np.arange(len(greece))}, geometry=greece.to_crs("EPSG:2100").geometry.to_numpy(), crs="EPSG:2100"
-    )
-    near = gpd.sjoin_nearest(pts[["geometry"]], g, how="left", max_distance=outside_m)
-    inside = near.index[near["gcode"].notna()].unique()
+    # Outside Greece: farther than outside_m from every municipal polygon (an STRtree "dwithin" query).
+    g = greece.to_crs("EPSG:2100").geometry
+    hits = g.sindex.query(pts.geometry.to_numpy(), predicate="dwithin", distance=outside_m)
+    inside = pts.index[np.unique(hits[0])]
     dropped = len(pts) - len(inside)
     pts = pts.loc[pts.index.isin(inside)]
     m = gpd.GeoDataFrame(
