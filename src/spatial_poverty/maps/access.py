@@ -14,27 +14,9 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from spatial_poverty.services.vocabulary import SERVICE_TYPES
+from spatial_poverty.services.vocabulary import SERVICE_COLOURS, SERVICE_TYPES
 
 __all__ = ["SERVICE_COLOURS", "ServiceSearch", "add_access_layers"]
-
-#: Marker colour per service type (ColorBrewer Set1/Dark2, distinguishable on white).
-SERVICE_COLOURS: dict[str, str] = {
-    "community_centre": "#e41a1c",
-    "social_grocery": "#377eb8",
-    "social_pharmacy": "#4daf4a",
-    "shelter": "#984ea3",
-    "kep": "#ff7f00",
-    "day_care": "#a65628",
-    "kapi": "#f781bf",
-    "social_facility": "#e7298a",
-    "town_hall": "#1b9e77",
-    "doctor": "#7570b3",
-    "clinic": "#d95f02",
-    "hospital": "#000000",
-    "pharmacy": "#66a61e",
-    "other": "#999999",
-}
 
 
 def _points(gdf: gpd.GeoDataFrame, props: pd.DataFrame) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from spatial_poverty.harmonise.names import normalise_name
 
-__all__ = ["OSM_TAGS", "SERVICE_TYPES", "service_type"]
+__all__ = ["OSM_TAGS", "SERVICE_COLOURS", "SERVICE_TYPES", "service_type"]
 
 #: Service type key -> (Greek label, English label). Keys are the values of the ``type`` field.
 SERVICE_TYPES: dict[str, tuple[str, str]] = {
@@ -22,6 +22,24 @@ SERVICE_TYPES: dict[str, tuple[str, str]] = {
     "hospital": ("Νοσοκομείο", "Hospital"),
     "pharmacy": ("Φαρμακείο", "Pharmacy"),
     "other": ("Άλλη υπηρεσία", "Other service"),
+}
+
+#: Marker colour per service type (ColorBrewer Set1/Dark2, distinguishable on white): map and QGIS style.
+SERVICE_COLOURS: dict[str, str] = {
+    "community_centre": "#e41a1c",
+    "social_grocery": "#377eb8",
+    "social_pharmacy": "#4daf4a",
+    "shelter": "#984ea3",
+    "kep": "#ff7f00",
+    "day_care": "#a65628",
+    "kapi": "#f781bf",
+    "social_facility": "#e7298a",
+    "town_hall": "#1b9e77",
+    "doctor": "#7570b3",
+    "clinic": "#d95f02",
+    "hospital": "#000000",
+    "pharmacy": "#66a61e",
+    "other": "#999999",
 }
 
 #: OpenStreetMap ``amenity`` value -> service type: what stands in when no registry is given.
