@@ -21,6 +21,7 @@ from shapely.geometry import Point, box
 from spatial_poverty.access import (
     TravelModel,
     TravelParams,
+    aggregate,
     assign_land_mass,
     desert_class,
     e2sfca,
@@ -242,6 +243,13 @@ def test_ferry_links_headway_and_transfer(tmp_path: Path) -> None:
     )
     c = only_ab.cost(fixture_settlements(), fixture_services())
     assert np.isinf(c.minutes[2]).all() and c.needs_ferry[2].all()  # C has a port but no sailing
+    assert c.route_kind().tolist() == [
+        ["land", "sea"],
+        ["sea", "land"],
+        ["none", "none"],
+        ["land", "sea"],
+        ["land", "sea"],
+    ]
 
 
 def test_cost_blocks_equal_full_matrix() -> None:
@@ -311,6 +319,8 @@ def test_e2sfca_equals_access_package() -> None:
     theirs = acc.enhanced_two_stage_fca(name="e2sfca", max_cost=30).iloc[:, 0]
     theirs = theirs.reindex(range(n_o)).fillna(0.0)
     np.testing.assert_allclose(ours.to_numpy(), theirs.to_numpy(), rtol=1e-12, atol=1e-15)
+    # computing the weights in blocks of rows changes nothing
+    np.testing.assert_allclose(e2sfca(minutes, pop, cap, max_cells=25).to_numpy(), ours.to_numpy(), rtol=1e-13)
 
 
 def test_population_within_thresholds() -> None:
@@ -373,8 +383,48 @@ def test_ferry_links_errors(tmp_path: Path) -> None:
         fixture_model(links)
 
 
+def test_model_summary() -> None:
+    assert fixture_model().summary() == {
+        "land_masses": 3,
+        "land_masses_1km2": 3,
+        "ports": 3,
+        "ports_virtual": 0,
+        "terminals_dropped": 1,
+        "land_masses_without_port": 0,
+        "ferry_links": 0,
+    }
+
+
 def test_params_validated() -> None:
+    assert TravelParams.from_mapping({"ship_speed_knots": 18}).ship_speed_knots == 18
+    with pytest.raises(ConfigError, match=r"access.travel: unknown key\(s\) \['ship_speed'\]"):
+        TravelParams.from_mapping({"ship_speed": 18}, source="access.travel")
     with pytest.raises(ConfigError, match=r"detour_factor needs to be >= 1; 0.5 was given instead"):
         TravelParams(detour_factor=0.5)
     with pytest.raises(ConfigError, match=r"season needs to be 'winter' or 'summer'"):
         TravelParams(season="spring")
+
+
+def test_e2sfca_per_municipality_population_weighted() -> None:
+    model = fixture_model()
+    s, d = fixture_settlements(), fixture_services()
+    a = e2sfca(model.cost(s, d), s["population"], d["capacity"])
+    groups = pd.Series(["9001", "9003", "9004", "9002", "9001"], index=s.index)
+    got = aggregate(a, s["population"], groups)
+    r_sa = 1 / 178
+    # 9001 holds O1 (100 people, 0.22 R_SA) and O5 (20 people, 1.0 R_SA)
+    assert got.loc["9001"] == pytest.approx((100 * 0.22 * r_sa + 20 * r_sa) / 120, rel=1e-12)
+    assert got.loc["9003"] == pytest.approx(0.68 / 34, rel=1e-12)
+    assert got.loc["9004"] == 0.0
+    assert got.index.tolist() == ["9001", "9002", "9003", "9004"]
+
+
+def test_desert_class_missing_values_get_no_class() -> None:
+    idx = pd.Index([f"{i:04d}" for i in range(1, 8)], name="code")
+    dep = pd.Series([1, 2, 3, 4, 5, 6, np.nan], index=idx)
+    acc = pd.Series([6, 5, 4, 3, 2, 1, 1], index=idx, dtype=float)
+    out = desert_class(dep, acc)
+    assert out.loc["0007", "bivariate_class"] is pd.NA and not out.loc["0007", "service_desert"]
+    assert out["service_desert"].sum() == 2
+    with pytest.raises(StatisticsError, match="same index"):
+        desert_class(dep, acc.rename(lambda c: c + "x"))

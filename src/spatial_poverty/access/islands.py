@@ -13,6 +13,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from spatial_poverty.errors import IngestError
 
@@ -27,30 +29,36 @@ CRS = "EPSG:2100"
 def land_masses(
     boundaries: gpd.GeoDataFrame,
     *,
-    close_gaps_m: float = 50.0,
+    close_gaps_m: float = 100.0,
     min_area_km2: float = 0.0,
 ) -> gpd.GeoDataFrame:
     """Dissolve municipal polygons and split them into land masses (connected parts).
+
+    The polygons are split into their parts; parts that touch or lie within ``close_gaps_m`` of each other are
+    linked, and each connected component of that graph is one land mass (the union of its parts, a
+    MultiPolygon where the parts only nearly touch). No buffering: areas and coasts are those of the input.
 
     Parameters
     ----------
     boundaries : geopandas.GeoDataFrame
         Municipal (or any) polygons, indexed by code, in any projected or geographic CRS.
-    close_gaps_m : float, default 50
-        Polygons are grown by this distance before the dissolve and shrunk back after it, so that slivers and
-        gaps between neighbouring municipalities of a generalised layer do not split one island in two. Two
-        islands closer than twice this distance become one land mass (50 m keeps every strait with a ferry in
-        Greece apart; a causeway or bridge that the boundaries draw as touching joins its land masses).
+    close_gaps_m : float, default 100
+        Polygon parts closer than this belong to one land mass, so that slivers and gaps between neighbouring
+        municipalities of a generalised layer do not split one island in two, and bridged narrows join. On the
+        ELSTAT 2021 boundaries 100 m joins Euboea (the Euripus at Chalkida, about 40 m, bridged) and Lefkada
+        (53 m, causeway and bridge) to the mainland and keeps Salamina (475 m, ferry) apart; 50 m would leave
+        Lefkada an island.
     min_area_km2 : float, default 0
         Parts smaller than this are dropped (uninhabited rocks). With the default every part is kept, so that a
-        settlement on a rock still has a land mass; such a mass has no port and is unreachable by sea.
+        settlement on a rock still has a land mass (the travel model gives it a virtual port).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per land mass, indexed by ``mass_id`` (0 = the mainland, the largest part, then by decreasing
-        area), with ``area_km2``, ``is_mainland`` and ``municipalities`` (codes of the municipalities
-        intersecting it, comma-joined, sorted), polygons in EPSG:2100.
+        One row per land mass, indexed by ``mass_id`` (0 = the mainland, the largest land mass of the boundaries
+        given (Rhodes for the South Aegean alone), then by decreasing area, ties by x), with ``area_km2``,
+        ``is_mainland`` and ``municipalities`` (codes of the municipalities intersecting it, comma-joined,
+        sorted), polygons in EPSG:2100.
 
     Raises
     ------
@@ -63,20 +71,29 @@ def land_masses(
     geoms = geoms[~geoms.is_empty & geoms.notna()]
     if geoms.empty:
         raise IngestError("boundaries: no polygon to find land masses from")
-    geoms = shapely.make_valid(geoms.to_numpy())
-    merged = shapely.union_all(shapely.buffer(geoms, close_gaps_m)) if close_gaps_m > 0 else shapely.union_all(geoms)
-    if close_gaps_m > 0:
-        merged = shapely.buffer(merged, -close_gaps_m)
-    parts = [p for p in shapely.get_parts(merged) if isinstance(p, shapely.Polygon) and not p.is_empty]
-    areas = np.array([p.area for p in parts]) / 1e6
-    order = np.lexsort((np.array([p.centroid.x for p in parts]), -areas))  # area, then x: stable ids
-    keep = [i for i in order if areas[i] >= min_area_km2]
+    parts = shapely.get_parts(shapely.make_valid(geoms.to_numpy()))
+    parts = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]  # polygons only
+    # parts closer than close_gaps_m belong to one land mass: connected components of the "within" graph
+    tree = shapely.STRtree(parts)
+    i, j = (
+        tree.query(parts, predicate="dwithin", distance=close_gaps_m)
+        if close_gaps_m > 0
+        else tree.query(parts, predicate="intersects")
+    )
+    n = len(parts)
+    _, label = connected_components(coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)), directed=False)
+    groups = pd.Series(np.arange(n)).groupby(label)
+    geoms_by = [shapely.union_all(parts[idx.to_numpy()]) for _, idx in groups]
+    areas = np.array([g.area for g in geoms_by]) / 1e6
+    xs = np.array([g.centroid.x for g in geoms_by])
+    order = np.lexsort((xs, -areas))  # area, then x: stable ids
+    keep = [k for k in order if areas[k] >= min_area_km2]
     dropped = len(order) - len(keep)
     if dropped:
         logger.info("land masses: %d parts smaller than %.3f km2 dropped", dropped, min_area_km2)
     masses = gpd.GeoDataFrame(
         {"area_km2": areas[keep], "is_mainland": [k == keep[0] for k in keep]},
-        geometry=[parts[i] for i in keep],
+        geometry=[geoms_by[k] for k in keep],
         crs=CRS,
         index=pd.RangeIndex(len(keep), name="mass_id"),
     )

@@ -114,6 +114,8 @@ def nearest_by_type(
     seen: dict[str, object] = {}
     for t in pd.unique(types):
         slug = _slug(t)
+        if slug in (prefix, "needs"):
+            raise StatisticsError(f"service type {t!r} gives field names that clash with {prefix!r}; rename the type")
         if slug in seen and seen[slug] != t:
             raise StatisticsError(f"service types {seen[slug]!r} and {t!r} give the same field name {slug!r}")
         seen[slug] = t
@@ -200,6 +202,7 @@ def e2sfca(
     supply: pd.Series | Sequence[float],
     *,
     weights: Mapping[float, float] = LUO_QI_WEIGHTS,
+    max_cells: int = 2_000_000,
 ) -> pd.Series:
     """Enhanced two-step floating catchment area accessibility (Luo & Qi 2009).
 
@@ -213,6 +216,8 @@ def e2sfca(
         Capacity of each service (1 each to count services).
     weights : mapping threshold -> weight, default :data:`LUO_QI_WEIGHTS`
         Step distance decay :math:`W(t)`; the catchment ends at the largest threshold (30 minutes by default).
+    max_cells : int, default 2,000,000
+        Weights are computed for blocks of rows of at most this many cells (memory, not results).
 
     Returns
     -------
@@ -239,11 +244,16 @@ def e2sfca(
         raise StatisticsError(f"demand ({len(p)}) and supply ({len(s)}) need to match the cost's shape {m.shape}")
     if np.any(p < 0) or np.any(s < 0) or not (np.isfinite(p).all() and np.isfinite(s).all()):
         raise StatisticsError("demand and supply need to be finite and >= 0")
-    w = step_weights(m, weights)
-    catch = w.T @ p  # weighted demand in each service's catchment
+    # two passes over row blocks: the weight matrix is never held whole (Greece-wide it would be 0.5 GB)
+    rows = max(1, max_cells // max(m.shape[1], 1))
+    catch = np.zeros(m.shape[1])
+    for start in range(0, m.shape[0], rows):
+        catch += step_weights(m[start : start + rows], weights).T @ p[start : start + rows]
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(catch > 0, s / catch, 0.0)
-    a = w @ ratio
+        ratio = np.where(catch > 0, s / np.where(catch > 0, catch, 1.0), 0.0)
+    a = np.empty(m.shape[0])
+    for start in range(0, m.shape[0], rows):
+        a[start : start + rows] = step_weights(m[start : start + rows], weights) @ ratio
     return pd.Series(a, index=index, name="e2sfca")
 
 

@@ -87,11 +87,11 @@ class TravelParams:
         A port farther than this from the sea-route network is not used (inland or mis-tagged terminals).
     ports_per_point : int, default 5
         Ports of its own land mass considered for each origin and destination, the nearest by land.
-    close_gaps_m : float, default 50
+    close_gaps_m : float, default 100
         Passed to :func:`~spatial_poverty.access.islands.land_masses`.
     virtual_ports : bool, default True
         A land mass with no ferry terminal in the points gets a virtual port at its coast nearest the sea-route
-        network (within ``max_port_snap_km``), so that it is not cut off because OpenStreetMap maps its harbour as
+        network (at any distance), so that it is not cut off because OpenStreetMap maps its harbour as
         an area (the bundle has nodes only: Naxos, Tinos, Kalymnos, ...). With False such land masses are
         unreachable (``inf``).
     """
@@ -107,7 +107,7 @@ class TravelParams:
     point_tolerance_m: float = 1000.0
     max_port_snap_km: float = 10.0
     ports_per_point: int = 5
-    close_gaps_m: float = 50.0
+    close_gaps_m: float = 100.0
     virtual_ports: bool = True
 
     def __post_init__(self) -> None:
@@ -136,6 +136,15 @@ class TravelParams:
             raise ConfigError(
                 f"TravelParams.season needs to be 'winter' or 'summer'; {self.season!r} was given instead"
             )
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object], *, source: str = "travel parameters") -> TravelParams:
+        """Parameters from a mapping (a section of a pipeline file); unknown keys are refused, naming ``source``."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"{source}: unknown key(s) {unknown}; expected some of {sorted(known)}")
+        return cls(**values)  # type: ignore[arg-type]
 
 
 def read_ferry_links(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -249,6 +258,11 @@ class TravelCost:
     origin_port: np.ndarray | None = None
     destination_port: np.ndarray | None = None
 
+    def route_kind(self) -> np.ndarray:
+        """``"land"``, ``"sea"`` (land, ferry, land) or ``"none"`` (no way) for each origin-destination pair."""
+        finite = np.isfinite(self.minutes)
+        return np.where(finite & self.needs_ferry, "sea", np.where(finite, "land", "none"))
+
 
 @dataclass(frozen=True)
 class _Placed:
@@ -280,8 +294,8 @@ class TravelModel:
     Attributes
     ----------
     ports : geopandas.GeoDataFrame
-        The ports used: ``name``, ``name_en``, ``mass_id``, ``sea_node`` (MARNET id), ``snap_nm`` (distance to
-        that node), EPSG:4326.
+        The ports used, indexed by OSM id (negative for virtual ports): ``name``, ``name_en``, ``mass_id``,
+        ``sea_node`` (MARNET id), ``snap_nm`` (distance to that node), ``virtual``, EPSG:4326.
     dropped_ports : pandas.DataFrame
         Terminals not used, with ``reason``.
     port_minutes : numpy.ndarray
@@ -322,7 +336,15 @@ class TravelModel:
         self.params = params or TravelParams()
         self.masses = masses
         p = self.params
+        if masses.crs is None or masses.index.name != "mass_id" or "area_km2" not in masses.columns:
+            raise IngestError("masses: expected the frame of land_masses() (index mass_id, area_km2, a CRS)")
+        if ports.crs is None or sea_nodes.crs is None:
+            raise IngestError("ports and sea_nodes need a CRS (EPSG:4326 from read_ports and read_marnet)")
         ports = ports.to_crs("EPSG:4326")
+        for col in ("name", "name_en"):
+            if col not in ports.columns:
+                ports = ports.assign(**{col: None})
+        ports = ports[["name", "name_en", "geometry"]]
         mass = assign_land_mass(ports, masses, tolerance_m=p.port_tolerance_m)
         dropped = [
             pd.DataFrame(
@@ -356,7 +378,7 @@ class TravelModel:
             )
         without = sorted(set(masses.index) - set(ports["mass_id"]))
         if p.virtual_ports and without:
-            virtual = _virtual_ports(masses.loc[without], sea_nodes, p.max_port_snap_km)
+            virtual = _virtual_ports(masses.loc[without], sea_nodes)
             logger.info(
                 "%d land masses have no ferry terminal in the points: a virtual port each, at the coast nearest "
                 "the sea-route network (largest: %s km2)",
@@ -376,6 +398,7 @@ class TravelModel:
         self._port_lon = np.radians(ports.geometry.x.to_numpy())
         self._port_lat = np.radians(ports.geometry.y.to_numpy())
         self._port_mass = ports["mass_id"].to_numpy()
+        self._n_links = 0 if links is None else len(links)
         self.port_minutes = self._port_graph(links)
 
     @classmethod
@@ -397,6 +420,18 @@ class TravelModel:
         nodes, edges = read_marnet(marnet_nodes_path, marnet_edges_path)
         links = read_ferry_links(links_path) if links_path is not None else None
         return cls(masses, read_ports(osm_path), nodes, edges, links=links, params=params)
+
+    def summary(self) -> dict[str, object]:
+        """Counts for a run log or report: land masses, ports (terminals, virtual, dropped), unreachable masses."""
+        return {
+            "land_masses": len(self.masses),
+            "land_masses_1km2": int((self.masses["area_km2"] >= 1).sum()),
+            "ports": len(self.ports),
+            "ports_virtual": int(self.ports["virtual"].sum()),
+            "terminals_dropped": len(self.dropped_ports),
+            "land_masses_without_port": len(self.masses_without_port),
+            "ferry_links": self._n_links,
+        }
 
     def __repr__(self) -> str:
         return (
@@ -575,12 +610,9 @@ class TravelModel:
             m, f, op, dp = self._block(o, sl, d, routes)
             minutes[sl] = m
             ferry[sl] = f
-            if routes:
-                assert o_port is not None and d_port is not None  # for mypy: set above when routes
+            if o_port is not None and d_port is not None:
                 o_port[sl], d_port[sl] = op, dp
-        idx_o = (origins.index if len(origins.index) else pd.RangeIndex(0)).copy()
-        idx_d = destinations.index.copy()
-        return TravelCost(minutes, ferry, idx_o, idx_d, o_port, d_port)
+        return TravelCost(minutes, ferry, origins.index.copy(), destinations.index.copy(), o_port, d_port)
 
     def cost_blocks(
         self,
@@ -625,8 +657,7 @@ class TravelModel:
                 sea = np.where(better, cand, sea)
                 best_j = np.where(better, j, best_j)
             out = np.where(ferry, sea, out)
-            if routes:
-                assert op is not None and dp is not None
+            if op is not None and dp is not None:
                 q = np.take_along_axis(
                     np.broadcast_to(d.port[None, :, :], (*out.shape, d.port.shape[1])), best_j[:, :, None], axis=2
                 )[:, :, 0]
@@ -639,16 +670,18 @@ class TravelModel:
         return out, ferry, op, dp
 
 
-def _virtual_ports(masses: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, max_snap_km: float) -> gpd.GeoDataFrame:
-    """One port per land mass, on its coast at the point nearest the sea-route network."""
+def _virtual_ports(masses: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One port per land mass, on its coast at the point nearest the sea-route network.
+
+    No distance limit: the network is sparse around remote rocks, and the snap distance is sailed in a straight
+    line (it is added to the sea distance like any port's).
+    """
     import shapely
 
     polys = masses.to_crs(CRS).geometry.to_numpy()
     node_geom = nodes.to_crs(CRS).geometry.to_numpy()
     tree = shapely.STRtree(node_geom)
     (src, dst), dist = tree.query_nearest(polys, return_distance=True, all_matches=False)
-    keep = dist <= max_snap_km * 1000
-    src, dst, dist = src[keep], dst[keep], dist[keep]
     lines = shapely.shortest_line(polys[src], node_geom[dst])
     coast = shapely.get_point(lines, 0)
     mass_ids = masses.index.to_numpy()[src]
