@@ -42,6 +42,8 @@ _TEXT = {
         "travel": "Χρόνοι: οδική απόσταση = ορθοδρομική × {detour}, {speed} km/h· πλοίο {knots} κόμβοι, αναμονή "
         "στο λιμάνι {dwell}', μισή συχνότητα δρομολογίων ({headway} ώρες χωρίς αρχείο δρομολογίων).",
         "unplaced_title": "Εγγραφές που δεν τοποθετήθηκαν",
+        "osm_note": "Σημεία από το OpenStreetMap (απόσπασμα 2019, μόνο κόμβοι): ελλιπές υποκατάστατο επίσημου "
+        "μητρώου κοινωνικών υπηρεσιών (δεν περιέχει Κέντρα Κοινότητας, κοινωνικά παντοπωλεία ή ΚΕΠ ως τέτοια).",
     },
     "en": {
         "title": "Access to social services",
@@ -69,6 +71,8 @@ _TEXT = {
         "travel": "Times: road distance = great-circle × {detour}, {speed} km/h; ferry {knots} knots, {dwell} min at "
         "the port, half the headway ({headway} h without a timetable file).",
         "unplaced_title": "Records not placed",
+        "osm_note": "OpenStreetMap-derived (2019 extract, nodes only): an incomplete stand-in for an official register "
+        "of social services (no community centres, social groceries or KEP as such).",
     },
 }
 
@@ -95,7 +99,7 @@ def access_section(folder: str | os.PathLike[str], manifest: Mapping[str, Any], 
     out = [f'<section id="access">\n<h2>{t["title"]}</h2>']
     out.append(
         f"<p>{t['services']}: <b>{s['services']}</b> ({types}). {t['source']}: {escape(rep.get('attribution', ''))}"
-        + "".join(f" <i>{escape(n)}</i>." for n in rep.get("notes", []))
+        + (f" <i>{t['osm_note']}</i>" if s.get("source") == "openstreetmap" else "")
         + f" {s.get('duplicates', 0)} {t['duplicates']}; {s.get('unplaced', 0)} {t['unplaced']}"
         + (f"; {s.get('dropped_outside_greece', 0)} {t['outside']}" if s.get("source") == "openstreetmap" else "")
         + ".</p>"
@@ -106,19 +110,14 @@ def access_section(folder: str | os.PathLike[str], manifest: Mapping[str, Any], 
         f"{rep['settlements_unreachable']} {t['unreachable']}.</p>"
     )
     tr = rep.get("travel", {})
-    out.append(
-        '<p class="small">'
-        + escape(
-            t["travel"].format(
-                detour=tr.get("detour_factor"),
-                speed=tr.get("land_speed_kmh"),
-                knots=tr.get("ship_speed_knots"),
-                dwell=tr.get("port_dwell_min"),
-                headway=tr.get("default_headway_h"),
-            )
-        )
-        + "</p>"
+    travel = t["travel"].format(
+        detour=tr.get("detour_factor"),
+        speed=tr.get("land_speed_kmh"),
+        knots=tr.get("ship_speed_knots"),
+        dwell=tr.get("port_dwell_min"),
+        headway=tr.get("default_headway_h"),
     )
+    out.append(f'<p class="small">{escape(travel)}</p>')
     eq = rep.get("equity", {})
     out.append(
         f"<h3>{t['equity']}</h3><ul><li>{t['gini']}: {eq.get('gini_nearest_min')}</li>"
