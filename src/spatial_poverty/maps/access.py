@@ -114,7 +114,7 @@ def add_access_layers(
         table = (
             "<table style='font-size:11px'><tr><th>Είδος</th><th>Υπηρεσία</th><th>Χρόνος</th></tr>"
             + "".join(lines)
-            + "</table>"
+            + "</table><small>⛴ = με πλοίο</small>"
             if lines
             else ""
         )
