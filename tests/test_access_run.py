@@ -97,3 +97,46 @@ def test_services_are_labelled_openstreetmap_with_odbl(run: dict) -> None:
     assert "OpenStreetMap" in page and "ODbL" in page and "sp-svc-type" in page
     assert 'id="access"' in (folder / "report.html").read_text(encoding="utf-8")
     assert (folder / "services_issues.csv").is_file()
+
+
+def test_access_stage_with_a_registry(bundle: Path, tmp_path: Path) -> None:
+    """A small registry (built here, labelled: not real services) through the stage on the South Aegean."""
+    from spatial_poverty.ingest import join_boundaries_population, select_area
+    from spatial_poverty.ingest.elstat2021 import read_municipal_boundaries, read_population
+    from spatial_poverty.pipeline.config import AccessOptions, Sources
+    from spatial_poverty.services.stage import run_access
+
+    b = read_municipal_boundaries(bundle / "elstat_2021" / "DHMOI_2021.zip")
+    m = select_area(
+        join_boundaries_population(b, read_population(bundle / "elstat_2021" / "dimdata.json")), nuts2=["EL42"]
+    )
+    reg = tmp_path / "services.csv"
+    reg.write_text(
+        "service_id;name;type;code;settlement;lat;lon\n"
+        "KK-1;Κέντρο Κοινότητας Σύρου;Κέντρο Κοινότητας;5801;;37,4445;24,9410\n"
+        "KK-2;Κέντρο Κοινότητας Νάξου;community_centre;6702;Νάξος;;\n"
+        "KEP-1;ΚΕΠ Άνω Σύρου;ΚΕΠ;5801;Άνω Σύρος;;\n"
+        "KEP-2;ΚΕΠ Πουθενά;kep;5801;Ατλαντίς;;\n",
+        encoding="utf-8",
+    )
+    paths = {
+        "settlements_2021": bundle / "elstat_2021" / "oikismoi-transformed-array.json",
+        "communities_2021": bundle / "elstat_2021" / "koindata.json",
+        "osm_points": bundle / "osm_greece_2019" / "greece.sqlite.zip",
+        "marnet_nodes": bundle / "marnet_sea_routes" / "marnet_greece_nodes.csv",
+        "marnet_edges": bundle / "marnet_sea_routes" / "marnet_greece_edges.csv",
+        "census_2011": bundle / "elstat_2011" / "raw_census.xls",  # weights the demand: islets get nobody
+    }
+    opts = AccessOptions.model_validate({"registry": str(reg), "travel": {"max_port_snap_km": 20}})
+    stage = run_access(opts, sources=Sources(), paths=paths, municipalities=m, boundaries=b, resolve=lambda p: Path(p))
+    svc = stage.layers["services"]
+    assert svc["precision"].to_dict() == {"KK-1": "exact", "KK-2": "settlement", "KEP-1": "settlement"}
+    assert stage.issues[["kind", "service_id"]].values.tolist() == [["unplaced", "KEP-2"]]
+    s = stage.layers["settlement_access"]
+    assert np.isfinite(s["nearest_service_min"]).all()
+    # Only Syros and Naxos have a service: every other island's settlements need a ferry.
+    on_syros_or_naxos = s["code"].isin(["5801", "6702"])
+    assert s.loc[~on_syros_or_naxos, "needs_ferry"].all()
+    assert not s.loc[(s["code"] == "5801") & (s["pop_2021"] > 0), "needs_ferry"].any()  # islets: nobody
+    assert {"nearest_community_centre_min", "nearest_kep_min"} <= set(s.columns)
+    assert len(stage.layers["municipal_access"]) == 34 and "desert_class" not in stage.layers["municipal_access"]

@@ -188,7 +188,7 @@ class AccessOptions(_Strict):
 
     registry: Path | None = None
     registry_encoding: Literal["utf-8-sig", "utf-8", "cp1253", "iso-8859-7"] = "utf-8-sig"
-    registry_sheet: str = Field(default="0", description="XLSX sheet name, or its position as digits")
+    registry_sheet: str | int = Field(default=0, description="XLSX sheet name or position (0 = the first)")
     service_types: list[str] | None = Field(default=None, description="types measured; all found by default")
     thresholds_min: list[int] = Field(default_factory=lambda: [15, 30, 60])
     catchment_min: float = Field(

@@ -134,13 +134,12 @@ def run_access(
     # ---------------------------------------------------------------- services
     if opts.registry is not None:
         gaz = Gazetteer(settlements, communities, municipalities)
-        sheet: str | int = int(opts.registry_sheet) if opts.registry_sheet.isdigit() else opts.registry_sheet
         registry = read_registry(
             resolve(opts.registry),
             gazetteer=gaz,
             municipalities=municipalities,
             encoding=opts.registry_encoding,
-            sheet=sheet,
+            sheet=opts.registry_sheet,
             duplicate_m=opts.duplicate_m,
             renumbered=_renumbered(crosswalk, municipalities),
         )
