@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1253", "iso-8859-7")
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL 1.0)"
 _CODE = re.compile(r"^\d{4}$")
+#: The name given to an OpenStreetMap point that has none: "<Greek type label> (OSM <node id>)".
+_PLACEHOLDER = r"\(OSM \d+\)$"
 #: Greece's box (WGS84): a coordinate outside it is an error in a registry.
 LAT_RANGE, LON_RANGE = (33.5, 42.0), (18.5, 30.5)
 #: Greek Grid (EPSG:2100) box of Greece, metres.
@@ -403,13 +405,19 @@ def _layer(frame: pd.DataFrame, *, source: str) -> gpd.GeoDataFrame:
 
 
 def find_duplicates(
-    services: gpd.GeoDataFrame, *, distance_m: float = 100.0, name_similarity: float = 0.9
+    services: gpd.GeoDataFrame,
+    *,
+    distance_m: float = 100.0,
+    name_similarity: float = 0.9,
+    unnamed_m: float = 25.0,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Flag records that repeat another: same type, near-identical name, within ``distance_m``.
 
     The first record (in ``service_id`` order) of a group is kept; the others get ``duplicate_of`` set to its
     id and are left out of the measures. Names are compared in their normal form (accents, case, articles)
-    with :class:`difflib.SequenceMatcher`; two unnamed records of a type within the distance are duplicates.
+    with :class:`difflib.SequenceMatcher`. A record without a name of its own (empty, or the placeholder
+    "<type> (OSM <id>)") says nothing by its name: it is a duplicate only within ``unnamed_m`` (a point mapped
+    twice), so that neighbouring unnamed pharmacies of a town centre are not merged.
 
     Returns
     -------
@@ -422,6 +430,7 @@ def find_duplicates(
     order = out.sort_index()
     x, y = order.geometry.x.to_numpy(), order.geometry.y.to_numpy()
     keys = [place_key(n) if n else "" for n in order["name"]]
+    unnamed = (order["name"].fillna("").str.strip().eq("") | order["name"].str.contains(_PLACEHOLDER)).to_numpy()
     types = order["type"].to_numpy()
     ids = order.index.to_numpy()
     from scipy.spatial import cKDTree
@@ -432,6 +441,8 @@ def find_duplicates(
     first: dict[int, int] = {}
     for i, j in pairs:
         if types[i] != types[j] or j in first:
+            continue
+        if (unnamed[i] or unnamed[j]) and np.hypot(x[i] - x[j], y[i] - y[j]) > unnamed_m:
             continue
         ratio = 1.0 if keys[i] == keys[j] else difflib.SequenceMatcher(None, keys[i], keys[j]).ratio()
         if ratio < name_similarity:
