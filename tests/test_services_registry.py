@@ -279,3 +279,20 @@ def test_demand_by_2011_settlement_share_else_equal(world: tuple) -> None:
     bad = m.assign(pop_2021=[999, 300])
     with pytest.raises(IngestError, match="do not add up"):
         settlement_demand(s, comm, bad)
+
+
+def test_unnamed_points_are_duplicates_only_when_almost_on_top() -> None:
+    """OpenStreetMap points without a name (placeholder "<type> (OSM <id>)"): only within 25 m."""
+    s = gpd.GeoDataFrame(
+        {
+            "name": ["Φαρμακείο (OSM 1)", "Φαρμακείο (OSM 2)", "Φαρμακείο (OSM 3)"],
+            "type": ["pharmacy"] * 3,
+            "duplicate_of": [""] * 3,
+        },
+        index=pd.Index(["osm-1", "osm-2", "osm-3"], name="service_id"),
+        geometry=[Point(0, 0), Point(10, 0), Point(70, 0)],
+        crs="EPSG:2100",
+    )
+    out, pairs = find_duplicates(s, distance_m=100)
+    assert pairs[["service_id", "duplicate_of"]].values.tolist() == [["osm-2", "osm-1"]]
+    assert out["duplicate_of"].tolist() == ["", "osm-1", ""]
