@@ -87,6 +87,9 @@ def test_south_aegean_geopackage_is_valid_styled_and_documented(south_aegean_run
         "gistar_pop_change_pct",
         "lisa_density",
         "gistar_density",
+        "municipal_access",
+        "services",
+        "settlement_access",
     ]
     table_layers = ["code_crosswalk", "field_provenance"]
     st = styles(gpkg)
@@ -102,11 +105,13 @@ def test_south_aegean_geopackage_is_valid_styled_and_documented(south_aegean_run
             f = field_spec(spec, col)  # templates resolved: income_score is {domain}_score
             # The Greek alias of every field.
             assert f is not None and f.alias_el in aliases[col], (row["f_table_name"], col)
-        assert qml.find("labeling/settings/text-style").get("fieldName") == "name_el"
+        assert qml.find("labeling/settings/text-style").get("fieldName") == spec.style.label_field
+        assert spec.style.label_field in ("name_el", "name")  # "name": services and settlements (points)
         ET.fromstring(row["styleSLD"].encode("utf-8"))  # well-formed SLD
-        # The top colour of its palette: GeoDa's High-High, the darkest YlOrRd class, or the 99% hot spot.
+        # The top colour of its palette: GeoDa's High-High, the darkest YlOrRd class, the 99% hot spot, or the
+        # community centres' red among the service types.
         colours = set(re.findall(r"#[0-9a-f]{6}", row["styleSLD"]))
-        assert {"#ff0000", "#bd0026", "#d62f27"} & colours, row["f_table_name"]
+        assert {"#ff0000", "#bd0026", "#d62f27", "#e41a1c"} & colours, row["f_table_name"]
 
     md = metadata(gpkg)
     iso = ET.fromstring(md[ISO_19139_URI].encode("utf-8"))
@@ -131,7 +136,8 @@ def test_south_aegean_geopackage_is_valid_styled_and_documented(south_aegean_run
     # Every input of the layers; the manifest adds the targets' series, read after the GeoPackage is written.
     n = len(inside["inputs"])
     assert [i["sha256"] for i in inside["inputs"]] == [i["sha256"] for i in run_manifest["inputs"][:n]]
-    assert n == 10 and [i["id"] for i in run_manifest["inputs"][n:]] == ["eurostat_arope_greece_national"]
+    # 10 of the 2021 tables, the crosswalk and the context; 4 of the access stage (settlements, OSM, MARNET x 2).
+    assert n == 14 and [i["id"] for i in run_manifest["inputs"][n:]] == ["eurostat_arope_greece_national"]
     assert inside["versions"] == run_manifest["versions"] and inside["config"] == run_manifest["config"]
     assert inside["statistics"] == run_manifest["statistics"]
 
@@ -144,6 +150,7 @@ def test_south_aegean_geopackage_is_valid_styled_and_documented(south_aegean_run
     assert groups == [
         ("Δείκτες", ["deprivation_index", "municipalities"]),
         ("Χωρική αυτοσυσχέτιση", ["lisa_density", "lisa_pop_change_pct", "gistar_density", "gistar_pop_change_pct"]),
+        ("Πρόσβαση σε υπηρεσίες", ["services", "settlement_access", "municipal_access"]),
         ("Πίνακες", table_layers),
     ]
     assert {d.text for d in root.iter("datasource")} == {

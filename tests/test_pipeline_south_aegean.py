@@ -34,6 +34,7 @@ def test_published_folder(south_aegean_run):
         "quality.html",
         "report.html",
         "run.log",
+        "services_issues.csv",
         "south_aegean.gpkg",
         "targets.csv",
     ]
@@ -142,6 +143,7 @@ def test_manifest(south_aegean_run):
         "quality.html",
         "report.html",
         "run.log",
+        "services_issues.csv",
         "targets.csv",
     }
     figures = {o["path"] for o in man["outputs"] if o["path"].startswith("figures/")}

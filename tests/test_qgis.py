@@ -65,8 +65,17 @@ def test_south_aegean_opens_styled_in_qgis(qgis_python, south_aegean_run, tmp_pa
         "gistar_pop_change_pct",
         "lisa_density",
         "lisa_pop_change_pct",
+        "municipal_access",
         "municipalities",
+        "services",
+        "settlement_access",
     ]
+    points = {k: layers.pop(k) for k in ("services", "settlement_access")}  # access to services: points
+    for name, info in points.items():
+        assert info["valid"] and info["crs"] == "EPSG:2100" and info["label_field"] == "name", name
+        assert info["symbol_layers"] == ["SimpleMarker"], name
+    assert points["settlement_access"]["features"] == 962
+    assert (points["services"]["renderer"], points["services"]["attr"]) == ("categorizedSymbol", "type")
     for name, info in layers.items():
         assert info["valid"] and info["features"] == 34 and info["crs"] == "EPSG:2100", name
         assert info["labels"] and info["label_field"] == "name_el", name
@@ -81,8 +90,13 @@ def test_south_aegean_opens_styled_in_qgis(qgis_python, south_aegean_run, tmp_pa
 
     project = report["project"]["south_aegean"]
     assert project["read"] and project["crs"] == "EPSG:2100"
-    assert [g["name"] for g in project["groups"]] == ["Δείκτες", "Χωρική αυτοσυσχέτιση", "Πίνακες"]
-    assert all(project["valid"].values()) and len(project["valid"]) == 8  # 6 feature layers, 2 tables
+    assert [g["name"] for g in project["groups"]] == [
+        "Δείκτες",
+        "Χωρική αυτοσυσχέτιση",
+        "Πρόσβαση σε υπηρεσίες",
+        "Πίνακες",
+    ]
+    assert all(project["valid"].values()) and len(project["valid"]) == 11  # 9 feature layers, 2 tables
     assert set(project["renderers"].values()) == {"graduatedSymbol", "categorizedSymbol", None}  # None: tables
 
     # The renders are styled: the darkest density class and a GeoDa LISA colour are drawn, and Greek labels

@@ -77,7 +77,8 @@ def project_qgs(gpkg_name: str, layers: Mapping[str, pd.DataFrame], *, title: st
                 else [min(bounds[0], b[0]), min(bounds[1], b[1]), max(bounds[2], b[2]), max(bounds[3], b[3])]
             )
             body = layer_body_xml(spec, frame, greek=True) if spec.style else ""
-            head = '<maplayer type="vector" geometry="Polygon" wkbType="MultiPolygon" labelsEnabled="1" '
+            geom, wkb = ("Point", "Point") if spec.geometry == "POINT" else ("Polygon", "MultiPolygon")
+            head = f'<maplayer type="vector" geometry="{geom}" wkbType="{wkb}" labelsEnabled="1" '
             head += 'styleCategories="AllStyleCategories">'
             srs_xml = f"<srs>{srs}</srs>"
         else:

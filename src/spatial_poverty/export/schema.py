@@ -749,6 +749,222 @@ FIELDS: dict[str, FieldSpec] = {
     ]
 }
 
+# ------------------------------------------------------------------------------- access to social services
+#: Population-share thresholds a run may ask for (``access.thresholds_min``): one field ``share_within_<n>min`` each.
+ACCESS_THRESHOLDS = (5, 10, 15, 20, 30, 45, 60, 90, 120)
+_SERVICE_TYPE_KEYS = (
+    "community_centre",
+    "social_grocery",
+    "social_pharmacy",
+    "shelter",
+    "kep",
+    "day_care",
+    "kapi",
+    "social_facility",
+    "town_hall",
+    "doctor",
+    "clinic",
+    "hospital",
+    "pharmacy",
+    "other",
+)
+_MIN = "minutes"
+FIELDS.update(
+    {
+        f.name: f
+        for f in [
+            FieldSpec("service_id", "TEXT", "Κωδικός υπηρεσίας", "Service id", "Identifier of the service point"),
+            FieldSpec("name", "TEXT", "Ονομασία", "Name", "Name as in the registry or OpenStreetMap"),
+            FieldSpec(
+                "type",
+                "TEXT",
+                "Είδος υπηρεσίας",
+                "Service type",
+                "Type of service (controlled vocabulary, docs/services_registry.md)",
+                values=_SERVICE_TYPE_KEYS,
+            ),
+            FieldSpec("type_el", "TEXT", "Είδος (ελληνικά)", "Type (Greek)", "Greek label of the service type"),
+            FieldSpec("operator", "TEXT", "Φορέας", "Operator", "Body running the service", nullable=True),
+            FieldSpec("address", "TEXT", "Διεύθυνση", "Address", "Street address", nullable=True),
+            FieldSpec(
+                "target_groups",
+                "TEXT",
+                "Ομάδες-στόχοι",
+                "Target groups",
+                "Groups served ('|' separated)",
+                nullable=True,
+            ),
+            FieldSpec(
+                "capacity",
+                "INTEGER",
+                "Δυναμικότητα",
+                "Capacity",
+                "Places or persons served (registry); empty when unknown",
+                nullable=True,
+                minimum=0,
+            ),
+            FieldSpec("opening_hours", "TEXT", "Ωράριο", "Opening hours", "Opening hours", nullable=True),
+            FieldSpec("contact", "TEXT", "Επικοινωνία", "Contact", "Telephone, e-mail or web", nullable=True),
+            FieldSpec(
+                "precision",
+                "TEXT",
+                "Ακρίβεια θέσης",
+                "Location precision",
+                "exact (coordinates given), settlement or community (placed by name on ELSTAT's settlement points), "
+                "municipality centroid",
+                values=("exact", "settlement", "community", "municipality centroid"),
+            ),
+            FieldSpec(
+                "duplicate_of",
+                "TEXT",
+                "Διπλοεγγραφή του",
+                "Duplicate of",
+                "The service this record repeats (same type, near-identical name, close by); such records are "
+                "left out of the measures",
+                nullable=True,
+            ),
+            FieldSpec(
+                "settlement",
+                "TEXT",
+                "Κωδικός οικισμού",
+                "Settlement code",
+                "ELSTAT 2021 settlement code (10 digits; first 8 the community)",
+                code_system=ELSTAT_2021,
+                pattern=r"\d{10}",
+            ),
+            FieldSpec(
+                "community",
+                "TEXT",
+                "Κωδικός κοινότητας",
+                "Community code",
+                "ELSTAT 2021 community code (8 digits)",
+                code_system=ELSTAT_2021,
+                pattern=r"\d{8}",
+            ),
+            FieldSpec(
+                "pop_method",
+                "TEXT",
+                "Μέθοδος πληθυσμού",
+                "Population method",
+                "How the settlement's population was derived from its community's 2021 figure",
+            ),
+            FieldSpec(
+                "nearest_service_min",
+                "REAL",
+                "Χρόνος έως πλησιέστερη υπηρεσία",
+                "Time to nearest service",
+                "Travel time to the nearest service of the types measured (land, and ferry where needed); empty "
+                "only where no service can be reached",
+                unit=_MIN,
+                nullable=True,
+                minimum=0,
+            ),
+            FieldSpec(
+                "nearest_service_id",
+                "TEXT",
+                "Πλησιέστερη υπηρεσία",
+                "Nearest service",
+                "service_id of the nearest service",
+                nullable=True,
+            ),
+            FieldSpec(
+                "nearest_service_type",
+                "TEXT",
+                "Είδος πλησιέστερης υπηρεσίας",
+                "Nearest service type",
+                "Type of the nearest service",
+                nullable=True,
+                values=_SERVICE_TYPE_KEYS,
+            ),
+            FieldSpec(
+                "needs_ferry",
+                "BOOLEAN",
+                "Απαιτεί πλοίο",
+                "Needs a ferry",
+                "The nearest service is on another island (or the mainland): reaching it takes a ferry",
+            ),
+            FieldSpec(
+                "nearest_{type}_min",
+                "REAL",
+                "Χρόνος έως {type}",
+                "Time to nearest {type}",
+                "Travel time to the nearest service of type {type}",
+                unit=_MIN,
+                nullable=True,
+                minimum=0,
+            ),
+            FieldSpec(
+                "e2sfca",
+                "REAL",
+                "Προσβασιμότητα E2SFCA",
+                "E2SFCA accessibility",
+                "Enhanced two-step floating catchment area: services per 1,000 residents reachable, distance-"
+                "weighted (Luo & Qi 2009); per municipality the population-weighted mean of its settlements",
+                unit="per 1,000 residents",
+                nullable=True,
+                minimum=0,
+            ),
+            FieldSpec(
+                "nearest_min_mean",
+                "REAL",
+                "Μέσος χρόνος έως υπηρεσία",
+                "Mean time to nearest service",
+                "Population-weighted mean over the settlements of the time to the nearest service",
+                unit=_MIN,
+                nullable=True,
+                minimum=0,
+            ),
+            FieldSpec(
+                "needs_ferry_share",
+                "REAL",
+                "Μερίδιο που απαιτεί πλοίο",
+                "Share needing a ferry",
+                "Share of the population whose nearest service is across the sea",
+                minimum=0,
+                maximum=1,
+            ),
+            FieldSpec(
+                "services_n",
+                "INTEGER",
+                "Πλήθος υπηρεσιών",
+                "Services",
+                "Service points in the municipality (duplicates left out)",
+                minimum=0,
+            ),
+            FieldSpec(
+                "desert_class",
+                "TEXT",
+                "Διμεταβλητή κλάση",
+                "Bivariate class",
+                "Deprivation tercile (1 low - 3 high) and E2SFCA access tercile (1 low - 3 high), as "
+                "'deprivation-access'; 3-1 is a service desert",
+                nullable=True,
+                pattern=r"[1-3]-[1-3]",
+            ),
+            FieldSpec(
+                "desert",
+                "BOOLEAN",
+                "Έρημος υπηρεσιών",
+                "Service desert",
+                "High deprivation and low access (class 3-1)",
+                nullable=True,
+            ),
+            *(
+                FieldSpec(
+                    f"share_within_{n}min",
+                    "REAL",
+                    f"Μερίδιο πληθυσμού εντός {n}'",
+                    f"Population share within {n} min",
+                    f"Share of the population whose nearest service is at most {n} minutes away",
+                    minimum=0,
+                    maximum=1,
+                )
+                for n in ACCESS_THRESHOLDS
+            ),
+        ]
+    }
+)
+
 _NAMES = ("code", "name_el", "name_en")
 
 #: The layers of a delivery, in the order QGIS shows them.
@@ -925,6 +1141,65 @@ register(
         group_el="Πίνακες",
         group_en="Tables",
         order=95,
+    )
+)
+
+register(
+    LayerSpec(
+        "services",
+        "Κοινωνικές υπηρεσίες",
+        "Social services",
+        "Service points from the observatory's registry or, with none, OpenStreetMap-derived (© OpenStreetMap "
+        "contributors, ODbL 1.0; an incomplete stand-in for an official register), with how each was placed.",
+        fields=("service_id", "name", "type", "type_el", "code", "precision", "source"),
+        optional=("operator", "address", "target_groups", "capacity", "opening_hours", "contact", "duplicate_of"),
+        geometry="POINT",
+        style=StyleSpec("categorized", ("type",), "service_type", label_field="name"),
+        group_el="Πρόσβαση σε υπηρεσίες",
+        group_en="Access to services",
+        order=60,
+    )
+)
+register(
+    LayerSpec(
+        "settlement_access",
+        "Πρόσβαση οικισμών σε υπηρεσίες",
+        "Settlement access to services",
+        "ELSTAT 2021 settlements with their share of the community's 2021 population and the travel time to the "
+        "nearest service (islands as islands: across the sea only by ferry).",
+        fields=(
+            "settlement",
+            "name",
+            "community",
+            "code",
+            "pop_2021",
+            "pop_method",
+            "nearest_service_min",
+            "nearest_service_id",
+            "nearest_service_type",
+            "needs_ferry",
+        ),
+        optional=("e2sfca", "nearest_{type}_min"),
+        geometry="POINT",
+        style=StyleSpec("graduated", ("nearest_service_min",), "YlOrRd", label_field="name"),
+        group_el="Πρόσβαση σε υπηρεσίες",
+        group_en="Access to services",
+        order=61,
+    )
+)
+register(
+    LayerSpec(
+        "municipal_access",
+        "Πρόσβαση σε υπηρεσίες ανά δήμο",
+        "Access to services by municipality",
+        "Per municipality: E2SFCA, mean time to the nearest service, shares of the population within the time "
+        "thresholds and needing a ferry, and the service-desert class (deprivation x access).",
+        fields=(*_NAMES, "pop_2021", "services_n", "e2sfca", "nearest_min_mean", "needs_ferry_share"),
+        optional=(*(f"share_within_{n}min" for n in ACCESS_THRESHOLDS), "desert_class", "desert"),
+        style=StyleSpec("graduated", ("nearest_min_mean",), "YlOrRd"),
+        group_el="Πρόσβαση σε υπηρεσίες",
+        group_en="Access to services",
+        order=62,
     )
 )
 

@@ -149,6 +149,11 @@ def _classes(spec: LayerSpec, frame: pd.DataFrame, *, greek: bool) -> tuple[str,
     if st.palette == "gi_bin":
         classes = [_Class(c, el if greek else en, value=b) for b, (c, el, en) in GI_BIN.items()]
         return attr, "categorized", classes
+    if st.palette == "service_type":
+        from spatial_poverty.services.vocabulary import SERVICE_COLOURS, SERVICE_TYPES
+
+        classes = [_Class(c, SERVICE_TYPES[k][0 if greek else 1], value=k) for k, c in SERVICE_COLOURS.items()]
+        return attr, "categorized", classes
     f = field_spec(spec, attr)
     unit = (UNITS_EL.get(f.unit, f.unit) if greek else f.unit) if f else ""
     diverging = attr in DIVERGING_FIELDS
@@ -164,7 +169,28 @@ def _opts(d: Mapping[str, str], indent: str) -> str:
     return f'{indent}<Option type="Map">\n{inner}{indent}</Option>\n'
 
 
-def _symbol_xml(name: str, colour: str, hatch_field: str | None, indent: str) -> str:
+def _marker_xml(name: str, colour: str, indent: str) -> str:
+    """A point symbol: a filled circle with a dark outline."""
+    opts = {
+        "color": _rgba(colour),
+        "outline_color": _rgba("#333333"),
+        "outline_style": "solid",
+        "outline_width": "0.2",
+        "outline_width_unit": "MM",
+        "name": "circle",
+        "size": "2.4",
+        "size_unit": "MM",
+    }
+    out = f'{indent}<symbol type="marker" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">\n'
+    out += f'{indent}  <layer class="SimpleMarker" enabled="1" pass="0" locked="0">\n'
+    out += _opts(opts, indent + "    ")
+    out += f"{indent}  </layer>\n{indent}</symbol>\n"
+    return out
+
+
+def _symbol_xml(name: str, colour: str, hatch_field: str | None, indent: str, *, point: bool = False) -> str:
+    if point:
+        return _marker_xml(name, colour, indent)
     fill = {
         "color": _rgba(colour),
         "outline_color": _rgba(_OUTLINE),
@@ -207,10 +233,14 @@ def _symbol_xml(name: str, colour: str, hatch_field: str | None, indent: str) ->
     return out
 
 
-def renderer_xml(attr: str, kind: str, classes: Sequence[_Class], hatch_field: str | None) -> str:
-    """The ``renderer-v2`` element of a QML style or QGIS project layer."""
+def renderer_xml(
+    attr: str, kind: str, classes: Sequence[_Class], hatch_field: str | None, *, point: bool = False
+) -> str:
+    """The ``renderer-v2`` element of a QML style or QGIS project layer (``point``: circle markers)."""
     ind = "    "
-    symbols = "".join(_symbol_xml(str(i), c.colour, hatch_field, ind + "  ") for i, c in enumerate(classes))
+    symbols = "".join(
+        _symbol_xml(str(i), c.colour, hatch_field, ind + "  ", point=point) for i, c in enumerate(classes)
+    )
     if kind == "graduated":
         items = "".join(
             f'{ind}  <range lower="{c.lower!r}" upper="{c.upper!r}" label={quoteattr(c.label)} render="true" '
@@ -223,7 +253,7 @@ def renderer_xml(attr: str, kind: str, classes: Sequence[_Class], hatch_field: s
             f"{ind}<ranges>\n{items}{ind}</ranges>\n"
         )
         tail = f'{ind}<mode name="quantile"/>\n'
-        src = _symbol_xml("0", _NODATA, None, ind + "  ")
+        src = _symbol_xml("0", _NODATA, None, ind + "  ", point=point)
         tail += f"{ind}<source-symbol>\n{src}{ind}</source-symbol>\n"
     else:
         items = "".join(
@@ -279,8 +309,8 @@ def layer_body_xml(spec: LayerSpec, frame: pd.DataFrame, *, greek: bool) -> str:
     columns = [c for c in frame.columns if c != geom]
     label = (st.label_field if greek else st.label_field.replace("_el", "_en")) if st else "name_el"
     return (
-        renderer_xml(attr, kind, classes, hatch)
-        + labeling_xml(label if label in frame.columns else "name_el")
+        renderer_xml(attr, kind, classes, hatch, point=spec.geometry == "POINT")
+        + labeling_xml(label if label in frame.columns else st.label_field if st else "name_el")
         + aliases_xml(spec, columns, greek=greek)
     )
 
@@ -291,7 +321,7 @@ def qml(spec: LayerSpec, frame: pd.DataFrame, *, greek: bool = True) -> str:
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
         f'<qgis version="{QGIS_VERSION}" styleCategories="AllStyleCategories" labelsEnabled="1">\n'
         + layer_body_xml(spec, frame, greek=greek)
-        + "  <layerGeometryType>2</layerGeometryType>\n</qgis>\n"
+        + f"  <layerGeometryType>{0 if spec.geometry == 'POINT' else 2}</layerGeometryType>\n</qgis>\n"
     )
 
 
@@ -321,15 +351,21 @@ def sld(spec: LayerSpec, frame: pd.DataFrame, *, greek: bool = True) -> str:
     attr, _kind, classes = _classes(spec, frame, greek=greek)
     rules = []
     for i, c in enumerate(classes):
+        fill = f'<se:Fill><se:SvgParameter name="fill">{c.colour}</se:SvgParameter></se:Fill>'
+        stroke = (
+            f'<se:Stroke><se:SvgParameter name="stroke">{_OUTLINE}</se:SvgParameter>'
+            '<se:SvgParameter name="stroke-width">0.5</se:SvgParameter></se:Stroke>'
+        )
+        symbolizer = (
+            "<se:PointSymbolizer><se:Graphic><se:Mark><se:WellKnownName>circle</se:WellKnownName>"
+            f"{fill}{stroke}</se:Mark><se:Size>7</se:Size></se:Graphic></se:PointSymbolizer>"
+            if spec.geometry == "POINT"
+            else f"<se:PolygonSymbolizer>{fill}{stroke}</se:PolygonSymbolizer>"
+        )
         rules.append(
             "<se:Rule>"
             f"<se:Name>{_esc(c.label)}</se:Name><se:Description><se:Title>{_esc(c.label)}</se:Title></se:Description>"
-            f"{_sld_filter(attr, c, i == len(classes) - 1)}"
-            "<se:PolygonSymbolizer><se:Fill>"
-            f'<se:SvgParameter name="fill">{c.colour}</se:SvgParameter></se:Fill>'
-            f'<se:Stroke><se:SvgParameter name="stroke">{_OUTLINE}</se:SvgParameter>'
-            '<se:SvgParameter name="stroke-width">0.5</se:SvgParameter></se:Stroke>'
-            "</se:PolygonSymbolizer></se:Rule>"
+            f"{_sld_filter(attr, c, i == len(classes) - 1)}{symbolizer}</se:Rule>"
         )
     if st and st.hatch_field in frame.columns:
         title = "Αναξιόπιστη τιμή" if greek else "Unreliable value"
@@ -345,7 +381,8 @@ def sld(spec: LayerSpec, frame: pd.DataFrame, *, greek: bool = True) -> str:
             "</se:Mark><se:Size>6</se:Size></se:Graphic></se:GraphicFill></se:Fill>"
             "</se:PolygonSymbolizer></se:Rule>"
         )
-    label = "name_el" if greek else "name_en"
+    label = st.label_field if st else "name_el"
+    label = label if greek else label.replace("_el", "_en")
     rules.append(
         "<se:Rule><se:TextSymbolizer>"
         f"<se:Label><ogc:PropertyName>{label}</ogc:PropertyName></se:Label>"

@@ -76,6 +76,12 @@ class Sources(_Strict):
     lfs_regions: str | None = None
     income_nuts2: str | None = None
     arope_nuts2: str | None = None
+    # Access to services (the ``access:`` section): settlement points, OSM points (services stand-in and ferry
+    # terminals), the MARNET sea-route network.
+    settlements_2021: str | None = None
+    osm_points: str | None = None
+    marnet_nodes: str | None = None
+    marnet_edges: str | None = None
 
 
 class Weights(_Strict):
@@ -202,6 +208,64 @@ class Regions(_Strict):
         return self
 
 
+class TravelOptions(_Strict):
+    """Travel-time parameters (see :class:`spatial_poverty.access.travel.TravelParams` and ``docs/access.md``)."""
+
+    detour_factor: float = Field(default=1.3, ge=1, le=3)
+    land_speed_kmh: float = Field(default=40.0, gt=0, le=130)
+    ship_speed_knots: float = Field(default=15.0, gt=0, le=50)
+    port_dwell_min: float = Field(default=30.0, ge=0, le=600)
+    default_headway_h: float = Field(default=24.0, gt=0, le=24 * 14)
+    season: Literal["winter", "summer"] = "winter"
+    max_port_snap_km: float = Field(
+        default=10.0, ge=0, le=100, description="a port farther from the sea-route network is not used"
+    )
+
+
+class AccessOptions(_Strict):
+    """Access to social services (``docs/services_registry.md``): registry, types, thresholds, travel.
+
+    Without ``registry`` the OpenStreetMap points of ``sources.osm_points`` stand in (labelled as such, ODbL).
+    ``ferry_links`` is a CSV ``port_a,port_b,sailings_per_week[,season]`` (relative to the YAML file); without it
+    every crossing waits half of ``travel.default_headway_h``.
+    """
+
+    registry: Path | None = None
+    registry_encoding: Literal["utf-8-sig", "utf-8", "cp1253", "iso-8859-7"] = "utf-8-sig"
+    registry_sheet: str | int = Field(default=0, description="XLSX sheet name or position (0 = the first)")
+    service_types: list[str] | None = Field(default=None, description="types measured; all found by default")
+    thresholds_min: list[int] = Field(default_factory=lambda: [15, 30, 60])
+    catchment_min: float = Field(
+        default=30.0, gt=0, le=24 * 60, description="E2SFCA catchment: Luo & Qi's 10/20/30-minute steps scaled to it"
+    )
+    duplicate_m: float = Field(default=100.0, ge=0, le=5000)
+    travel: TravelOptions = Field(default_factory=TravelOptions)
+    ferry_links: Path | None = None
+
+    @field_validator("service_types")
+    @classmethod
+    def _known_types(cls, v: list[str] | None) -> list[str] | None:
+        from spatial_poverty.services.vocabulary import SERVICE_TYPES
+
+        if v is None:
+            return v
+        bad = [t for t in v if t not in SERVICE_TYPES]
+        if bad:
+            raise ValueError(f"unknown service type(s) {bad}; allowed: {', '.join(SERVICE_TYPES)}")
+        return v
+
+    @field_validator("thresholds_min")
+    @classmethod
+    def _thresholds(cls, v: list[float]) -> list[float]:
+        from spatial_poverty.export.schema import ACCESS_THRESHOLDS
+
+        if not v or sorted(set(v)) != list(v) or any(t not in ACCESS_THRESHOLDS for t in v):
+            raise ValueError(
+                f"thresholds_min needs to be increasing minutes among {list(ACCESS_THRESHOLDS)}; {v} was given instead"
+            )
+        return v
+
+
 class MapOptions(_Strict):
     """The interactive map."""
 
@@ -245,6 +309,8 @@ class PipelineConfig(_Strict):
     regions: Regions | None = None
     export: ExportOptions = Field(default_factory=ExportOptions)
     report: ReportOptions = Field(default_factory=ReportOptions)
+    # Access to social services (optional): layers services, settlement_access, municipal_access.
+    access: AccessOptions | None = None
 
     # Set by load_config: where the file is, and its checksum (not part of the YAML).
     config_file: Path | None = Field(default=None, exclude=True)
@@ -265,6 +331,16 @@ class PipelineConfig(_Strict):
             raise ValueError(f"statistics.variables {missing} are not in indicators {self.indicators}")
         if self.regions is not None and (bad := [v for v in self.regions.variables if v not in self.indicators]):
             raise ValueError(f"regions.variables {bad} are not in indicators {self.indicators}")
+        return self
+
+    @model_validator(mode="after")
+    def _access_sources(self) -> PipelineConfig:
+        if self.access is None:
+            return self
+        need = ("settlements_2021", "communities_2021", "osm_points", "marnet_nodes", "marnet_edges")
+        missing = [k for k in need if not getattr(self.sources, k)]
+        if missing:
+            raise ValueError(f"the access section needs sources {list(need)}; missing {missing}")
         return self
 
     def resolve(self, p: Path) -> Path:

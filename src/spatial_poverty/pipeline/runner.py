@@ -45,6 +45,7 @@ from spatial_poverty.ingest import (
 from spatial_poverty.ingest.catalogue import sha256_file
 from spatial_poverty.ingest.municipalities import NOT_MUNICIPALITIES
 from spatial_poverty.maps import IndicatorLayer, interactive_map, write_map
+from spatial_poverty.maps.access import add_access_layers
 from spatial_poverty.pipeline.config import INDICATORS, PipelineConfig
 from spatial_poverty.pipeline.statistics_extra import (
     component_statistics,
@@ -53,6 +54,7 @@ from spatial_poverty.pipeline.statistics_extra import (
     stability_shares,
 )
 from spatial_poverty.report import write_run_products
+from spatial_poverty.services.stage import AccessStage, access_source_ids, run_access
 from spatial_poverty.stats import (
     GearyC,
     GeneralG,
@@ -140,6 +142,16 @@ def plan(cfg: PipelineConfig) -> list[str]:
         *(
             [f"regions by {cfg.regions.method}, at least {cfg.regions.min_population} people each (layer regions)"]
             if cfg.regions
+            else []
+        ),
+        *(
+            [
+                "access to services ("
+                + (f"registry {cfg.access.registry}" if cfg.access.registry else "OpenStreetMap stand-in")
+                + f", thresholds {cfg.access.thresholds_min} min): layers services, settlement_access, "
+                "municipal_access; services_issues.csv"
+            ]
+            if cfg.access
             else []
         ),
         f"publish {out}/{cfg.name}.gpkg (layers municipalities, "
@@ -282,6 +294,7 @@ def _run(
     with _stage("verify inputs", timings, progress):
         catalogue = load_catalogue(catalogue_path)
         ids = [cfg.sources.boundaries, cfg.sources.population, *harmonise_source_ids(cfg.sources)]
+        ids += [i for i in access_source_ids(cfg.sources, cfg.access) if i not in ids]
         checksums = verify(catalogue, raw, ids)
     with _stage("ingest", timings, progress):
         b_src, p_src = catalogue[cfg.sources.boundaries], catalogue[cfg.sources.population]
@@ -365,19 +378,26 @@ def _run(
     if cfg.regions is not None:
         with _stage("regions", timings, progress):
             regions = regions_stage(gdf, graph, cfg)
+    access_stage: AccessStage | None = None
+    if cfg.access is not None:
+        with _stage("access", timings, progress):
+            access_stage = _access(cfg, catalogue, raw, gdf, boundaries, harmonised.layers, index_stage, staging)
     gpkg = staging / f"{cfg.name}.gpkg"
     layers: dict[str, pd.DataFrame] = {"municipalities": gdf, **harmonised.layers}
     if index_stage is not None:
         layers[index_stage.name] = index_stage.layer
     if regions is not None:
         layers["regions"] = regions.regions
+    if access_stage is not None:
+        layers.update(access_stage.layers)
     for name, var in _local_layers(cfg).items():
         layers[name] = gpd.GeoDataFrame(
             gdf[["name_el", "name_en", var]].rename(columns={var: "value"}).join(local_frames[name]),
             geometry=gdf.geometry,
             crs=gdf.crs,
         )
-    sources = [b_src, p_src, *(catalogue[i] for i in harmonise_source_ids(cfg.sources))]
+    source_ids = list(dict.fromkeys([*harmonise_source_ids(cfg.sources), *access_source_ids(cfg.sources, cfg.access)]))
+    sources = [b_src, p_src, *(catalogue[i] for i in source_ids if i not in (b_src.id, p_src.id))]
     inputs = [
         {
             "id": s.id,
@@ -407,6 +427,7 @@ def _run(
         "harmonisation": harmonised.manifest(),
         "index": index_stage.report if index_stage else None,
         "regions": regions.summary() if regions else None,
+        "access": access_stage.report if access_stage else None,
         "versions": _versions(),
     }
     delivery = Delivery(
@@ -433,6 +454,21 @@ def _run(
             attribution=" · ".join(dict.fromkeys([b_src.attribution, p_src.attribution])),
             simplify_m=cfg.map.simplify_m,
         )
+        decorate = None
+        if access_stage is not None:
+            stage = access_stage
+
+            def decorate(fmap: Any) -> None:
+                add_access_layers(
+                    fmap,
+                    stage.layers["services"],
+                    stage.layers["settlement_access"],
+                    stage.nearest,
+                    gdf["name_el"],
+                    attribution=stage.registry.attribution,
+                )
+
+            decorate(m)
         write_map(m, staging / "map.html")
     manifest = {
         "pipeline": cfg.name,
@@ -452,6 +488,7 @@ def _run(
         "statistics": stats_out,
         "index": index_stage.report if index_stage else None,
         "regions": record["regions"],
+        "access": access_stage.report if access_stage else None,
         "versions": record["versions"],
         "timings_s": timings,
         "outputs": [
@@ -463,12 +500,13 @@ def _run(
                 staging / "quality.csv",
                 staging / "quality.html",
                 *(index_stage.files if index_stage else []),
+                *(access_stage.files if access_stage else []),
             )
         ]
         + [{"path": "run.log", "sha256": None, "bytes": None}],
         "layers": {name: len(f) for name, f in layers.items()},
     }
-    manifest = write_run_products(cfg, staging, manifest, progress=progress)
+    manifest = write_run_products(cfg, staging, manifest, progress=progress, decorate_map=decorate)
     logger.info("outputs complete in %.1f s", sum(timings.values()))
     (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return RunResult(
@@ -478,4 +516,36 @@ def _run(
         weights=report,
         global_moran=morans,
         lisa=lisas,
+    )
+
+
+def _access(
+    cfg: PipelineConfig,
+    catalogue: Any,
+    raw: Path,
+    gdf: gpd.GeoDataFrame,
+    boundaries: gpd.GeoDataFrame,
+    harmonised_layers: dict[str, pd.DataFrame],
+    index_stage: IndexStage | None,
+    staging: Path,
+) -> AccessStage:
+    """The access stage (``access:``): services, settlement and municipal access layers."""
+    from spatial_poverty.services.stage import ACCESS_SOURCES
+
+    paths = {k: raw / catalogue[getattr(cfg.sources, k)].path for k in ACCESS_SOURCES}
+    if cfg.sources.census_2011:
+        paths["census_2011"] = raw / catalogue[cfg.sources.census_2011].path
+    deprivation = None
+    if index_stage is not None and "score" in index_stage.layer:
+        deprivation = index_stage.layer["score"].astype(float)
+    return run_access(
+        cfg.access,
+        sources=cfg.sources,
+        paths=paths,
+        municipalities=gdf,
+        boundaries=boundaries,
+        resolve=cfg.resolve,
+        deprivation=deprivation,
+        crosswalk=harmonised_layers.get("code_crosswalk"),
+        staging=staging,
     )

@@ -20,6 +20,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from spatial_poverty.maps.static import Lang
+from spatial_poverty.report.access import access_section
 from spatial_poverty.report.layers import FIGURES_DIR, RunLayers, read_run_layers
 from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS, CLUSTER_LABELS_EL, NOT_SIGNIFICANT
 
@@ -253,6 +254,7 @@ code { font-size: .9em; }
 {% endif %}
 </section>
 
+{{ access }}
 <section id="quality">
 <h2>{{ t.quality }}</h2>
 {% if quality is not none %}
@@ -514,6 +516,7 @@ def build_report(
         munis={"columns": header, "rows": rows},
         figures=figs,
         attribution=attribution,
+        access=access_section(folder, manifest, lang),
     )
 
 

@@ -40,6 +40,7 @@ def write_run_products(
     manifest: Mapping[str, Any],
     *,
     progress: Callable[[str], None] | None = None,
+    decorate_map: Callable[[Any], None] | None = None,
 ) -> dict[str, Any]:
     """Write the static maps into ``staging/figures`` and return the manifest with them added.
 
@@ -51,6 +52,8 @@ def write_run_products(
         The run's staging folder, holding ``<pipeline>.gpkg`` already.
     manifest : mapping
         The run's manifest so far (not changed: a new dict is returned).
+    decorate_map : callable, optional
+        Called with the redrawn folium map before it is written (adds the layers of other stages: services).
 
     Returns
     -------
@@ -106,7 +109,7 @@ def write_run_products(
         out["timings_s"]["targets"] = round(time.perf_counter() - t0, 3)
     out["figures"] = {name: [p.relative_to(staging).as_posix() for p in paths] for name, paths in written.items()}
     if (layers.index is not None or layers.gistar) and (staging / "map.html").is_file():
-        _redraw_map(cfg, staging, layers, attribution)
+        _redraw_map(cfg, staging, layers, attribution, decorate_map)
         out["outputs"] = [
             {**o, "sha256": sha256_file(staging / "map.html"), "bytes": (staging / "map.html").stat().st_size}
             if o.get("path") == "map.html"
@@ -129,7 +132,13 @@ def write_run_products(
     return out
 
 
-def _redraw_map(cfg: PipelineConfig, staging: Path, layers: RunLayers, attribution: str) -> None:
+def _redraw_map(
+    cfg: PipelineConfig,
+    staging: Path,
+    layers: RunLayers,
+    attribution: str,
+    decorate_map: Callable[[Any], None] | None = None,
+) -> None:
     """Draw ``map.html`` again with the index and Gi* layers the run published (the map stage runs before them)."""
     from spatial_poverty.pipeline.config import INDICATORS
 
@@ -143,6 +152,8 @@ def _redraw_map(cfg: PipelineConfig, staging: Path, layers: RunLayers, attributi
         gistar=layers.gistar,
         index=layers.index,
     )
+    if decorate_map is not None:  # layers drawn by other stages (access to services)
+        decorate_map(m)
     write_map(m, staging / "map.html")
     logger.info("map.html drawn again with %s", "the index and Gi* layers")
 
