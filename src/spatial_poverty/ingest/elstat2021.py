@@ -13,6 +13,7 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -44,6 +45,23 @@ _CODE = "Γεωγραφικός κωδικός"
 _NAME = "Περιγραφή"
 _POP_2011 = "Μόνιμος Πληθυσμός 2011"
 _POP_2021 = "Μόνιμος Πληθυσμός 2021"
+
+
+def read_json_array(path: Path, what: str) -> list[Any]:
+    """A non-empty JSON array from a UTF-8 file (ELSTAT's web tables and settlement points).
+
+    Raises
+    ------
+    IngestError
+        If the file is not UTF-8 JSON, or not a non-empty array (``what`` says what its items should be).
+    """
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IngestError(f"{path}: not UTF-8 JSON: {exc}") from exc
+    if not isinstance(records, list) or not records:
+        raise IngestError(f"{path}: expected a JSON array of {what}; found {type(records).__name__}")
+    return records
 
 
 def _zip_member_name(info: zipfile.ZipInfo) -> str:
@@ -158,12 +176,7 @@ def read_population(path: str | os.PathLike[str]) -> pd.DataFrame:
         regional unit is not listed, a duplicated code, or totals that do not add up to the country's.
     """
     path = Path(path)
-    try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IngestError(f"{path}: not UTF-8 JSON: {exc}") from exc
-    if not isinstance(records, list) or not records:
-        raise IngestError(f"{path}: expected a JSON array of records; found {type(records).__name__}")
+    records = read_json_array(path, "records")
     keys = (_LEVEL, _CODE, _NAME, _POP_2011, _POP_2021)
     for i, rec in enumerate(records):
         missing = [k for k in keys if k not in rec]
@@ -246,12 +259,7 @@ def read_communities_2021(path: str | os.PathLike[str]) -> pd.DataFrame:
         code is malformed or appears twice, or the parts do not add up to their municipality.
     """
     path = Path(path)
-    try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IngestError(f"{path}: not UTF-8 JSON: {exc}") from exc
-    if not isinstance(records, list) or not records:
-        raise IngestError(f"{path}: expected a JSON array of records; found {type(records).__name__}")
+    records = read_json_array(path, "records")
     keys = (_K_CODE, _K_NAME, _K_POP)
     for i, rec in enumerate(records):
         missing = [k for k in keys if k not in rec]

@@ -7,7 +7,6 @@ digits of a settlement code are its community, the first 4 its municipality (ELS
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from spatial_poverty.errors import IngestError
+from spatial_poverty.ingest.elstat2021 import read_json_array
 
 __all__ = ["read_settlements_2021"]
 
@@ -49,12 +49,7 @@ def read_settlements_2021(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         If the file is not UTF-8 JSON of that shape, a coordinate is outside the valid range, or a code repeats.
     """
     path = Path(path)
-    try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IngestError(f"{path}: not UTF-8 JSON: {exc}") from exc
-    if not isinstance(records, list) or not records:
-        raise IngestError(f"{path}: expected a JSON array of [code, [[lon, lat], [[article, name], ...]]]")
+    records = read_json_array(path, "[code, [[lon, lat], [[article, name], ...]]]")
     codes: list[str] = []
     lon: list[float] = []
     lat: list[float] = []
