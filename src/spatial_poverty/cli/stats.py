@@ -425,19 +425,9 @@ def lisa(
             lisa_z_sim=frame["z_sim"].to_numpy(),
         ).reset_index(drop=True)
         _write_layer(layer_gdf, target, f"lisa_{var}")
-        summary = {
-            "output": str(target),
-            "layer": f"lisa_{var}",
-            "statistic": "lisa",
-            "n": lm.n,
-            "permutations": permutations,
-            "seed": seed,
-            "alternative": alternative.value,
-            "correction": correction,
-            "alpha": alpha,
-            "clusters": lm.counts(),
-            "weights": report,
-        }
+        summary = _lisa_summary(
+            target, var, lm.n, lm.counts(), report, permutations, seed, alternative, correction, alpha
+        )
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))
 
 
@@ -491,17 +481,33 @@ def _lisa_lean(
         import geopandas as gpd
 
         _write_layer(gpd.GeoDataFrame(columns, geometry=data.geometry, crs=data.crs), target, name)
+    return _lisa_summary(target, var, lm.n, lm.counts, report, permutations, seed, alternative, correction, alpha)
+
+
+def _lisa_summary(
+    target: Path,
+    var: str,
+    n: int,
+    clusters: dict[str, int],
+    report: Any,
+    permutations: int,
+    seed: int,
+    alternative: AlternativeOpt,
+    correction: str,
+    alpha: float,
+) -> dict[str, Any]:
+    """The JSON summary ``stats lisa`` prints (the same on the lean and the general path)."""
     return {
         "output": str(target),
-        "layer": name,
+        "layer": f"lisa_{var}",
         "statistic": "lisa",
-        "n": lm.n,
+        "n": n,
         "permutations": permutations,
         "seed": seed,
         "alternative": alternative.value,
         "correction": correction,
         "alpha": alpha,
-        "clusters": lm.counts,
+        "clusters": clusters,
         "weights": report,
     }
 
