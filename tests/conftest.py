@@ -69,7 +69,8 @@ LEAN_SOURCES = ("boundaries", "population")
 def pipeline_copy(name: str, raw: Path, processed: Path, dest: Path, *, lean: bool = False, **replace: str) -> Path:
     """A copy of ``pipelines/<name>.yaml`` whose paths point to ``raw`` and ``processed``.
 
-    ``lean=True`` drops the national sources, the index and the report (see :data:`LEAN_SOURCES`).
+    ``lean=True`` drops the national sources, the index, the report and the access stage (see
+    :data:`LEAN_SOURCES`).
     """
     text = (ROOT / "pipelines" / f"{name}.yaml").read_text(encoding="utf-8")
     if lean:
@@ -77,6 +78,7 @@ def pipeline_copy(name: str, raw: Path, processed: Path, dest: Path, *, lean: bo
         doc["sources"] = {k: v for k, v in doc["sources"].items() if k in LEAN_SOURCES}
         doc.pop("index", None)
         doc.pop("report", None)
+        doc.pop("access", None)
         text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
     text = text.replace("../data/raw/catalogue.yaml", str(CATALOGUE))
     text = text.replace("../data/raw", str(raw)).replace("../data/processed", str(processed))
