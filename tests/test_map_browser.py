@@ -60,6 +60,7 @@ def browser() -> Iterator[object]:
         "--lang=el",
     ):
         opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # page errors, read by _page_errors
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=opts)
     driver.set_page_load_timeout(TIMEOUT_S)
     driver.execute_cdp_cmd("Network.enable", {})
@@ -124,6 +125,11 @@ def _open(driver, path: Path, n_paths: int) -> None:
     )
 
 
+def _page_errors(driver) -> list[str]:
+    """Errors the page's scripts raised (a script that stops half-way leaves later controls unbuilt)."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
 def _network_requests(driver) -> list[str]:
     return driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith('data:'))"
@@ -184,11 +190,24 @@ def test_fixture_map_offline(browser, fixture_map, tmp_path):
 def test_south_aegean_map_offline(browser, south_aegean_run, tmp_path):
     from selenium.webdriver.common.by import By
 
+    services = gpd.read_file(south_aegean_run / "south_aegean.gpkg", layer="services")
+    measured = services[services["duplicate_of"].fillna("") == ""]
     _open(browser, south_aegean_run / "map.html", 34)
     n = browser.execute_script("return document.querySelectorAll('.leaflet-overlay-pane path').length")
-    assert n == 34  # one path per municipality of the layer shown
+    assert n == 34 + len(measured)  # one path per municipality of the layer shown, one marker per service
     assert _network_requests(browser) == []
     text = _click_shows_tooltip(browser, 5)
     assert "Δήμος" in text and "ΔΗΜΟΣ" in text
     assert browser.find_element(By.ID, "sp-search-input")
+    assert _page_errors(browser) == []
+    # Services searchable by type and municipality (issue 8): choosing a type keeps only its services.
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.find_element(By.ID, "sp-svc-type")).select_by_value("pharmacy")
+    assert browser.execute_script("return window.spServiceSearch") == int((measured["type"] == "pharmacy").sum())
+    assert browser.find_element(By.ID, "sp-svc-count").text.startswith(str((measured["type"] == "pharmacy").sum()))
+    # The settlements' layer (nearest services on click) is in the layer control.
+    labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")]
+    assert any("Οικισμοί" in t for t in labels), labels
+    assert _page_errors(browser) == []
     _screenshot(browser, tmp_path / "south_aegean_map.png")

@@ -145,6 +145,11 @@ def add_access_layers(
         {t: SERVICE_TYPES[t][0] for t in types},
         sorted(set(props["municipality"])),
     ).add_to(m)
+    # The layer control's script names every overlay: it must come after the layers added here, or it would
+    # reference variables not yet set (and the page's script would stop there).
+    for key, child in list(m._children.items()):
+        if isinstance(child, folium.LayerControl):
+            m._children.move_to_end(key)
     return m
 
 
