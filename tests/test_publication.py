@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -181,34 +182,35 @@ def test_run_killed_at_random_moments_leaves_the_published_output_valid(raw_dir,
     cfg = load_config(pipeline_copy("south_aegean", raw_dir, processed, tmp_path, lean=True))
     target = processed / "south_aegean"
 
-    def forked_run() -> int:
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - child
-            code = 1
-            try:
-                run_pipeline(cfg, force=True)
-                code = 0
-            finally:
-                os._exit(code)
-        return pid
+    # Runs are forked from a fork server, not from this process: once numba's OpenMP threads have run here (the
+    # engine's tests), a plain fork() is unsafe and the child is terminated (docs/permutation_engine.md).
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["spatial_poverty.pipeline"])
+
+    def forked_run() -> multiprocessing.process.BaseProcess:
+        proc = ctx.Process(target=run_pipeline, args=(cfg,), kwargs={"force": True})
+        proc.start()
+        return proc
 
     t0 = time.perf_counter()
-    pid = forked_run()
-    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    proc = forked_run()
+    proc.join()
+    assert proc.exitcode == 0
     duration = time.perf_counter() - t0
     first = assert_published_output_valid(target)
 
     rng = np.random.default_rng(KILL_SEED)
     for delay in rng.uniform(0.0, 1.1 * duration, size=20):
-        pid = forked_run()
+        proc = forked_run()
         time.sleep(delay)
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        proc.kill()  # SIGKILL (nothing to do if the run has already ended)
+        proc.join()
         manifest = assert_published_output_valid(target)
         assert manifest["statistics"] == first["statistics"]
 
-    pid = forked_run()
-    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    proc = forked_run()
+    proc.join()
+    assert proc.exitcode == 0
     assert_published_output_valid(target)
     assert sorted(p.name for p in processed.iterdir()) == ["south_aegean"]  # leftovers of killed runs cleaned
 
