@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,58 @@ def south_aegean_run(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     proc = run_cli("run", str(cfg))
     assert proc.returncode == 0, proc.stderr
     return work / "processed" / "south_aegean"
+
+
+# ----------------------------------------------------------------------------------------------- headless browser
+#: Seconds a browser test waits for a page or an element.
+BROWSER_TIMEOUT_S = 30
+
+
+def _find(*names: str) -> str | None:
+    for n in names:
+        path = shutil.which(n)
+        if path:
+            return path
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium through chromedriver (selenium), offline: no host resolves, CDP says offline."""
+    chrome = _find("chromium", "chromium-browser")
+    driver_path = _find("chromedriver")
+    if not chrome or not driver_path:
+        msg = "headless Chromium is not installed (apt-get install chromium chromium-driver)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chrome
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1200,900",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--proxy-server=http://127.0.0.1:9",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--lang=el",
+    ):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # page errors, read by _page_errors
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=opts)
+    driver.set_page_load_timeout(BROWSER_TIMEOUT_S)
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0},
+    )
+    try:
+        yield driver
+    finally:
+        driver.quit()

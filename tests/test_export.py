@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -12,7 +13,14 @@ import pytest
 from shapely.geometry import box
 
 from spatial_poverty.errors import ExportError, OutputExistsError
-from spatial_poverty.export import check_target, make_staging, publish, validate_geopackage, write_layers
+from spatial_poverty.export import (
+    check_target,
+    foreign_entries,
+    make_staging,
+    publish,
+    validate_geopackage,
+    write_layers,
+)
 
 
 @pytest.fixture
@@ -67,15 +75,22 @@ def test_write_layers_refuses_bad_names_and_existing_files(tmp_path, layer):
         write_layers(tmp_path / "b.gpkg", {"x": layer})
 
 
+def _run_output(folder, text):
+    """A folder as a run leaves it: a result and the manifest that lists it (a fixture built here)."""
+    (folder / "result.txt").write_text(text, encoding="utf-8")
+    manifest = {"run_id": text, "outputs": [{"path": "result.txt"}]}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
 def test_publish_replaces_only_with_force_and_keeps_the_previous_output(tmp_path):
     target = tmp_path / "processed" / "run"
     first = make_staging(target)
-    (first / "result.txt").write_text("first", encoding="utf-8")
+    _run_output(first, "first")
     publish(first, target, force=False)
     assert (target / "result.txt").read_text(encoding="utf-8") == "first"
 
     second = make_staging(target)
-    (second / "result.txt").write_text("second", encoding="utf-8")
+    _run_output(second, "second")
     with pytest.raises(OutputExistsError, match="--force"):
         publish(second, target, force=False)
     assert (target / "result.txt").read_text(encoding="utf-8") == "first"
@@ -98,6 +113,34 @@ def test_published_folder_is_not_private(tmp_path):
 
 def test_check_target(tmp_path):
     check_target(tmp_path / "absent", force=False)
-    with pytest.raises(OutputExistsError):
-        check_target(tmp_path, force=False)
-    check_target(tmp_path, force=True)
+    out = tmp_path / "out"
+    out.mkdir()
+    _run_output(out, "a")
+    (out / "figures").mkdir()
+    with pytest.raises(OutputExistsError, match="--force"):
+        check_target(out, force=False)
+    with pytest.raises(OutputExistsError, match=r"1 file\(s\) or folder\(s\) that no run wrote \(figures\)"):
+        check_target(out, force=True)  # an empty folder the manifest does not name is not ours either
+    (out / "figures").rmdir()
+    check_target(out, force=True)
+
+
+def test_force_never_replaces_a_folder_the_tool_did_not_publish(tmp_path):
+    """A folder without a run's manifest, or with a file no run wrote, is refused with --force, and left intact."""
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.docx").write_bytes(b"precious")
+    with pytest.raises(OutputExistsError, match="not published by spatial-poverty"):
+        check_target(foreign, force=True)
+    published = tmp_path / "run"
+    published.mkdir()
+    _run_output(published, "x")
+    (published / "notes.txt").write_text("analyst's notes", encoding="utf-8")
+    staging = make_staging(published)
+    _run_output(staging, "y")
+    with pytest.raises(OutputExistsError, match=r"\(notes.txt\).*--force or not"):
+        publish(staging, published, force=True)
+    assert (published / "notes.txt").read_text(encoding="utf-8") == "analyst's notes"
+    assert (published / "result.txt").read_text(encoding="utf-8") == "x"
+    assert foreign_entries(published) == ["notes.txt"]
+    assert (foreign / "thesis.docx").read_bytes() == b"precious"

@@ -115,7 +115,11 @@ def _write_version(folder: Path, k: int) -> None:
     """A small two-file output whose files must agree (the kill test checks they do)."""
     data = (f"version {k}\n" * (2000 + k)).encode()
     (folder / "data.txt").write_bytes(data)
-    (folder / "manifest.json").write_text(json.dumps({"sha256": hashlib.sha256(data).hexdigest(), "k": k}))
+    (folder / "manifest.json").write_text(
+        json.dumps(
+            {"sha256": hashlib.sha256(data).hexdigest(), "k": k, "run_id": str(k), "outputs": [{"path": "data.txt"}]}
+        )
+    )
 
 
 def _check_version(target: Path) -> int:

@@ -316,5 +316,7 @@ def test_lau_wrong_encoding(bundle, tmp_path):
     """The same table saved in Windows-1253 (as a Greek spreadsheet would) is refused, not read as mojibake."""
     f = tmp_path / "cp1253.csv"
     f.write_bytes((bundle / FILES["lau"]).read_text(encoding="utf-8").encode("cp1253"))
-    with pytest.raises(IngestError, match=r"cp1253\.csv: not UTF-8 text"):
+    with pytest.raises(
+        IngestError, match=r"cp1253\.csv, row 2: bytes b'\\xc4' .* are not utf-8-sig text; it reads as cp1253"
+    ):
         read_nuts_lau(f)

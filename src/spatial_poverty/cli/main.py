@@ -7,12 +7,13 @@ Exit codes
 0 success · 1 unexpected internal error · 2 wrong command-line usage · 3 bad configuration ·
 4 bad or missing input data · 5 output could not be written, validated or published ·
 6 output exists and --force was not given · 7 a statistic cannot be computed on these data ·
-8 another run is producing the same output (refused) · 130 interrupted.
+8 another run is producing the same output (refused) · 130 interrupted (SIGINT) · 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -87,8 +88,19 @@ def _fail(exc: BaseException) -> NoReturn:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+class Terminated(BaseException):
+    """SIGTERM (what cron, systemd and batch schedulers send on timeout), raised where the run is."""
+
+
+def _on_sigterm(signum: int, frame: object) -> NoReturn:
+    raise Terminated
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
+    """Exit codes for the package's errors; SIGINT (130) and SIGTERM (143) stop the run like an error does: the
+    staging folder is removed, the lock released and the previous output left as it was."""
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         yield
     except SpatialPovertyError as exc:
@@ -96,6 +108,11 @@ def _errors() -> Iterator[None]:
     except KeyboardInterrupt:
         err.print("interrupted; nothing was published")
         raise typer.Exit(130) from None
+    except Terminated:
+        err.print("terminated (SIGTERM); nothing was published")
+        raise typer.Exit(143) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @app.command()
@@ -110,9 +127,19 @@ def validate(
 
     with _errors():
         cfg = load_config(pipeline)
+        _check_sources(cfg)
         _target_input_ids(cfg)
     if not quiet:
         out.print(f"{pipeline}: valid pipeline {cfg.name!r}", highlight=False)
+
+
+def _check_sources(cfg: PipelineConfig) -> None:
+    """Every source id of the pipeline is in its data catalogue (ConfigError otherwise)."""
+    from spatial_poverty.ingest import load_catalogue
+    from spatial_poverty.pipeline.config import check_source_ids
+
+    catalogue = cfg.resolve(cfg.paths.catalogue)
+    check_source_ids(cfg, load_catalogue(catalogue).ids, catalogue)
 
 
 def _target_input_ids(cfg: PipelineConfig) -> list[str]:
@@ -141,6 +168,7 @@ def run(
 
     with _errors():
         cfg = load_config(pipeline)
+        _check_sources(cfg)
         if dry_run:
             catalogue = load_catalogue(cfg.resolve(cfg.paths.catalogue))
             from spatial_poverty.harmonise.pipeline import harmonise_source_ids

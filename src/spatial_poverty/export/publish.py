@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import json
 import logging
 import os
 import shutil
@@ -22,20 +23,67 @@ from pathlib import Path
 
 from spatial_poverty.errors import ExportError, OutputExistsError
 
-__all__ = ["check_target", "discard_staging", "make_staging", "publish", "recover"]
+__all__ = ["check_target", "discard_staging", "foreign_entries", "make_staging", "publish", "recover"]
 
 logger = logging.getLogger(__name__)
 
 
+#: How many foreign entries an error message names.
+_NAMED = 5
+
+
+def foreign_entries(target: str | os.PathLike[str]) -> list[str]:
+    """What in ``target`` no run of ours wrote: every path not listed in its ``manifest.json``.
+
+    A folder published by a run holds ``manifest.json``, whose ``outputs`` list every other file it wrote
+    (relative paths). A folder without a readable manifest is foreign as a whole (``["."]``), and so is a path
+    that is not a folder.
+    """
+    target = Path(target)
+    if not target.is_dir() or target.is_symlink():
+        return ["."]
+    try:
+        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+        listed = {str(o["path"]) for o in manifest["outputs"]} | {"manifest.json"}
+        manifest["run_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ["."]
+    folders = {p.as_posix() for name in listed for p in Path(name).parents if p != Path(".")}
+    out = []
+    for p in sorted(target.rglob("*")):
+        rel = p.relative_to(target).as_posix()
+        if p.is_symlink() or (p.is_dir() and rel not in folders) or (not p.is_dir() and rel not in listed):
+            out.append(rel)
+    return out
+
+
 def check_target(target: str | os.PathLike[str], *, force: bool) -> None:
-    """Refuse early when ``target`` exists and ``force`` is not set.
+    """Refuse when ``target`` exists and ``force`` is not set, or when it holds anything no run of ours wrote.
+
+    Publication replaces only a folder that an earlier run published (see :func:`foreign_entries`), so a run
+    never deletes what it did not make, ``--force`` or not.
 
     Raises
     ------
     OutputExistsError
     """
     target = Path(target)
-    if target.exists() and not force:
+    if not target.exists() and not target.is_symlink():
+        return
+    foreign = foreign_entries(target)
+    if foreign == ["."]:
+        raise OutputExistsError(
+            f"{target} exists and was not published by spatial-poverty (no manifest.json of a run in it): it is "
+            "never replaced, --force or not; move it away or set another paths.processed"
+        )
+    if foreign:
+        more = f" and {len(foreign) - _NAMED} more" if len(foreign) > _NAMED else ""
+        raise OutputExistsError(
+            f"{target} holds {len(foreign)} file(s) or folder(s) that no run wrote ({', '.join(foreign[:_NAMED])}"
+            f"{more}): publishing would delete them, so the output is never replaced, --force or not; move them "
+            "out of the folder and run again"
+        )
+    if not force:
         raise OutputExistsError(
             f"{target} exists already; run again with --force to replace it (the previous output is kept "
             "until the new one is complete and validated)"
@@ -92,32 +140,35 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(a), None, str(b))
 
 
-def recover(target: str | os.PathLike[str]) -> list[Path]:
+def recover(target: str | os.PathLike[str]) -> list[str]:
     """Repair what a killed run may have left beside ``target``; call it while holding the run lock.
 
     If ``target`` is missing and a ``.<name>.previous-*`` folder exists (a run died between the two renames of
     the fallback swap), the previous output is moved back. Staging and previous folders left over are removed.
+    These are our own names (``.<name>.staging-*``, ``.<name>.previous-*``): nothing else is touched.
 
     Returns
     -------
-    list of pathlib.Path
-        The leftover folders removed.
+    list of str
+        What was done, one sentence each (the run writes them into its ``run.log`` and manifest).
     """
     target = Path(target)
     if not target.parent.is_dir():
         return []
+    done: list[str] = []
     previous = sorted(target.parent.glob(f".{target.name}.previous-*"))
     if previous and not target.exists():
         newest = max(previous, key=lambda p: p.stat().st_mtime_ns)
         os.replace(newest, target)
         _fsync_dir(target.parent)
-        logger.warning("restored the previous output %s from %s (a run died while publishing)", target, newest)
+        done.append(f"restored the previous output {target} from {newest} (a run died while publishing)")
+        logger.warning("%s", done[-1])
         previous.remove(newest)
-    removed = [*sorted(target.parent.glob(f".{target.name}.staging-*")), *previous]
-    for p in removed:
+    for p in [*sorted(target.parent.glob(f".{target.name}.staging-*")), *previous]:
         shutil.rmtree(p, ignore_errors=True)
-        logger.info("removed %s, left by a run that did not finish", p)
-    return removed
+        done.append(f"removed {p}, left by a run that did not finish")
+        logger.info("%s", done[-1])
+    return done
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -1402,6 +1402,17 @@ def render_markdown() -> str:
         f"- **{ELSTAT_2011}**: `elstat_2011`. 25 codes of 2011 denote another municipality in 2021.",
         f"- **{YPES_2011}**: `ypes_2011`.",
         "",
+        "## Tables (CSV and XLSX)",
+        "",
+        "With `export.formats`, every layer is also written as `<layer>.csv` (UTF-8 with a byte-order mark, the "
+        "Greek aliases with their unit as headers) and as a sheet of `<name>.xlsx`; the run's own tables "
+        "(`deprivation_index.csv`, `services_issues.csv`, `targets.csv`, `quality.csv`) follow the same rule for "
+        "their cells. **Formula injection**: text from partners' files (names, operators, addresses) must not run "
+        "as a formula when a CSV opens in a spreadsheet, so a text cell that starts with `=`, `+`, `-`, `@`, a tab "
+        "or a carriage return is written with a leading apostrophe (`'=SUM(A1)`), OWASP's rule; numbers, and text "
+        "that is a plain number such as `-3.5`, are written as they are. XLSX cells are typed (text cells are never "
+        "formulas), so they are written unchanged; empty values stay empty cells.",
+        "",
         "## Layers",
         "",
         "A name with `{var}` stands for one layer per analysed variable (for example `lisa_density`); a field with "

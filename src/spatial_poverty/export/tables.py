@@ -16,11 +16,14 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
+from spatial_poverty.csv_cells import neutralise_frame
 from spatial_poverty.errors import ExportError
 from spatial_poverty.export.schema import UNITS_EL, FieldSpec, layer_fields
 
@@ -90,7 +93,9 @@ def write_tables(
             for layer, frame in layers.items():
                 table = _attributes(frame)
                 path = folder / f"{layer}.csv"
-                table.to_csv(path, index=False, header=greek_headers(layer, list(table.columns)), encoding="utf-8-sig")
+                neutralise_frame(table.set_axis(greek_headers(layer, list(table.columns)), axis=1)).to_csv(
+                    path, index=False, encoding="utf-8-sig"
+                )
                 written.append(path)
         if "xlsx" in formats:
             written.append(_write_xlsx(folder / f"{name}.xlsx", layers, release))
@@ -114,6 +119,19 @@ def write_tables(
     return written
 
 
+def _write_column(ws: Any, j: int, values: pd.Series, *, is_text: bool) -> None:
+    """One column of a sheet from row 1: missing values (None, NaN, ``pd.NA``, ``NaT``) stay empty cells."""
+    for i, v in enumerate(values.tolist(), 1):
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            continue
+        if is_text:
+            ws.write_string(i, j, str(v))
+        elif isinstance(v, bool | np.bool_):
+            ws.write_boolean(i, j, bool(v))
+        else:
+            ws.write_number(i, j, float(v))
+
+
 def _write_xlsx(path: Path, layers: Mapping[str, pd.DataFrame], release: dt.datetime | None) -> Path:
     import xlsxwriter
 
@@ -133,15 +151,10 @@ def _write_xlsx(path: Path, layers: Mapping[str, pd.DataFrame], release: dt.date
             ws.write_string(0, j, h, head)
             is_text = specs[col].type == "TEXT" if col in specs else True
             ws.set_column(j, j, max(12, min(40, len(h) + 2)), text if is_text else None)
-            for i, v in enumerate(table[col].tolist(), 1):
-                if v is None or (isinstance(v, float) and v != v):
-                    continue
-                if is_text:
-                    ws.write_string(i, j, str(v))
-                elif isinstance(v, bool):
-                    ws.write_boolean(i, j, v)
-                else:
-                    ws.write_number(i, j, v)
+            try:
+                _write_column(ws, j, table[col], is_text=is_text)
+            except (TypeError, ValueError) as exc:
+                raise ExportError(f"{path.name}: layer {layer!r}, column {col!r} cannot be written: {exc}") from exc
         ws.freeze_panes(1, 0)
     ws = wb.add_worksheet("Πεδία")
     cols = ["Επίπεδο / layer", "Πεδίο / field", "Ελληνικά", "English", "Μονάδα / unit", "Περιγραφή / description"]

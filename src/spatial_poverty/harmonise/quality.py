@@ -7,12 +7,13 @@ output folder, and logged as a table.
 
 from __future__ import annotations
 
-import csv
 import html
 import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from spatial_poverty.csv_cells import write_csv_rows
 
 __all__ = ["QualityEntry", "QualityReport"]
 
@@ -56,10 +57,7 @@ class QualityReport:
     def write_csv(self, path: str | os.PathLike[str]) -> None:
         """Write the report as CSV (UTF-8 with BOM)."""
         fields = list(QualityEntry.__dataclass_fields__)
-        with Path(path).open("w", encoding="utf-8-sig", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=fields)
-            w.writeheader()
-            w.writerows(self.rows())
+        write_csv_rows(path, fields, self.rows(), encoding="utf-8-sig")
 
     def write_html(self, path: str | os.PathLike[str], *, title: str = "Data quality") -> None:
         """Write the report as a standalone HTML table (text escaped, UTF-8)."""

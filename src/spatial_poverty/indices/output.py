@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from spatial_poverty.csv_cells import neutralise_frame
 from spatial_poverty.errors import ExportError
 from spatial_poverty.indices.engine import IndexResult, build_index, diagnostics, prepare
 from spatial_poverty.indices.spec import IndexSpec
@@ -97,7 +98,9 @@ def write_index_tables(table: pd.DataFrame, folder: str | os.PathLike[str], spec
         if p.exists():
             raise ExportError(f"{p} exists already")
     try:
-        flat.set_axis(headers, axis=1).to_csv(csv, index=False, encoding="utf-8-sig", lineterminator="\n")
+        neutralise_frame(flat.set_axis(headers, axis=1)).to_csv(
+            csv, index=False, encoding="utf-8-sig", lineterminator="\n"
+        )
         _write_xlsx(flat, headers, xlsx, title=spec.title_el or spec.name)
     except OSError as exc:
         raise ExportError(f"writing the index tables in {folder} failed: {exc}") from exc

@@ -243,8 +243,10 @@ def verify(catalogue: Catalogue, raw_dir: str | os.PathLike[str], ids: Iterable[
             continue
         digest = sha256_file(f)
         if digest != s.sha256:
+            other = next((o for o in catalogue.sources if o.sha256 == digest and o.id != s.id), None)
+            what = f"; it is the file of source {other.id} ({other.path}), not this one" if other else ""
             problems.append(
-                f"{f} (source {s.id}) has SHA-256 {digest}, the catalogue expects {s.sha256}; "
+                f"{f} (source {s.id}) has SHA-256 {digest}, the catalogue expects {s.sha256}{what}; "
                 f"run `spatial-poverty data sync` to restore it or {s.where_to_get()}"
             )
             continue

@@ -23,6 +23,7 @@ import pyproj
 
 from spatial_poverty.errors import IngestError
 from spatial_poverty.ingest.numbers import parse_column
+from spatial_poverty.ingest.sniff import not_the_expected_kind
 
 __all__ = [
     "MUNICIPALITY_CODE",
@@ -97,7 +98,7 @@ def read_municipal_boundaries(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     try:
         zipfile.ZipFile(path).close()
     except zipfile.BadZipFile as exc:
-        raise IngestError(f"{path}: not a readable zip file, truncated or corrupt ({exc})") from exc
+        raise not_the_expected_kind(path, "a zipped shapefile", exc) from exc
     with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory(prefix="sp-shp-") as tmp:
         members = {}
         for info in zf.infolist():

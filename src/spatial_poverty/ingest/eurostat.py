@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from spatial_poverty.errors import IngestError
+from spatial_poverty.ingest.sniff import decode_text
 
 __all__ = ["read_eurostat_long_csv", "read_eurostat_tsv"]
 
@@ -28,10 +29,7 @@ _MISSING = re.compile(r"^:\s*(?P<flags>[a-z]*)$")
 def _read_text(path: Path) -> str:
     if path.stat().st_size == 0:
         raise IngestError(f"{path}: the file is empty")
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise IngestError(f"{path}: not UTF-8 text ({exc}); Eurostat files are ASCII/UTF-8") from exc
+    return decode_text(path.read_bytes(), "utf-8-sig", path)
 
 
 def read_eurostat_tsv(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial_poverty.errors import IngestError
+from spatial_poverty.ingest.sniff import not_the_expected_kind
 
 __all__ = ["read_marnet", "read_osm_points"]
 
@@ -63,7 +64,7 @@ def read_osm_points(path: str | os.PathLike[str], *, tags: Sequence[tuple[str, s
                 db.write_bytes(zf.read(names[0]))
                 frame = _read_nodes(db, path, tags)
     except (zipfile.BadZipFile, EOFError) as exc:
-        raise IngestError(f"{path}: not a readable zip file, truncated or corrupt ({exc})") from exc
+        raise not_the_expected_kind(path, "a zipped SQLite database", exc) from exc
     bad = frame[~frame["LAT"].between(-90, 90) | ~frame["LON"].between(-180, 180)]
     if len(bad):
         raise IngestError(f"{path}: coordinates out of range for OSM ids {bad['ID'].tolist()[:20]}")

@@ -23,6 +23,7 @@ import pandas as pd
 
 from spatial_poverty.errors import IngestError
 from spatial_poverty.ingest.numbers import parse_decimal_el, parse_int_el
+from spatial_poverty.ingest.sniff import decode_text
 
 __all__ = [
     "BENEFITS",
@@ -133,14 +134,15 @@ def read_user_table(
     data = path.read_bytes()
     if not data.strip():
         raise IngestError(f"{path}: the file is empty; expected a ';' separated {spec.name} table")
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise IngestError(f"{path}: not {encoding} text ({exc}); state the file's encoding") from exc
+    text = decode_text(data, encoding, path, setting="encoding")
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise IngestError(f"{path}: the file is empty; expected a ';' separated {spec.name} table")
-    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise IngestError(f"{path}, row {reader.line_num}: not a readable ';' separated table ({exc})") from exc
     header = [h.strip() for h in rows[0]]
     missing = [c for c in spec.required if c not in header]
     if missing:

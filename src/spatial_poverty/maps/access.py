@@ -4,7 +4,6 @@ settlement's nearest services in a popup (the observatory's "information and lin
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
 
 import folium
@@ -14,6 +13,7 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
+from spatial_poverty.maps.safe import SafeTooltip, js_value
 from spatial_poverty.services.vocabulary import SERVICE_COLOURS, SERVICE_TYPES
 
 __all__ = ["SERVICE_COLOURS", "ServiceSearch", "add_access_layers"]
@@ -86,7 +86,7 @@ def add_access_layers(
         name=f"Υπηρεσίες ({html.escape(attribution)})",
         marker=folium.CircleMarker(radius=5, weight=1, fill=True, fill_opacity=0.9),
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#333333"},
-        tooltip=folium.GeoJsonTooltip(
+        tooltip=SafeTooltip(
             fields=["name", "type_el", "municipality", "precision"],
             aliases=["Υπηρεσία", "Είδος", "Δήμος", "Ακρίβεια θέσης"],
         ),
@@ -135,7 +135,7 @@ def add_access_layers(
         show=False,
         marker=folium.CircleMarker(radius=3, weight=0.5, fill=True, fill_opacity=0.9),
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#555555"},
-        tooltip=folium.GeoJsonTooltip(
+        tooltip=SafeTooltip(
             fields=["name_s", "minutes", "needs_ferry"], aliases=["Οικισμός", "Λεπτά έως υπηρεσία", "Πλοίο"]
         ),
         popup=folium.GeoJsonPopup(fields=["_popup"], labels=False, max_width=420),
@@ -243,5 +243,5 @@ class ServiceSearch(MacroElement):  # type: ignore[misc]  # branca is untyped
     def __init__(self, types: dict[str, str], municipalities: list[str]) -> None:
         super().__init__()
         self._name = "ServiceSearch"
-        self.types_json = json.dumps(types, ensure_ascii=False)
-        self.munis_json = json.dumps(municipalities, ensure_ascii=False)
+        self.types_json = js_value(types)
+        self.munis_json = js_value(municipalities)

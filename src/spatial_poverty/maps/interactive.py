@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import logging
 import os
 import re
@@ -23,6 +22,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from spatial_poverty.maps.offline import inline_assets
+from spatial_poverty.maps.safe import SafeTooltip, js_value
 from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS_EL, NOT_SIGNIFICANT_EL
 
 __all__ = ["LISA_COLOURS", "IndicatorLayer", "MunicipalitySearch", "interactive_map", "write_map"]
@@ -160,7 +160,7 @@ def interactive_map(
                 "fillOpacity": 0.8,
             },
             highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-            tooltip=folium.GeoJsonTooltip(
+            tooltip=SafeTooltip(
                 fields=["name_el", ind.column],
                 aliases=["Δήμος", ind.label_el + (f" ({ind.unit})" if ind.unit else "")],
                 localize=True,
@@ -184,7 +184,7 @@ def interactive_map(
                 "fillOpacity": 0.85,
             },
             highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-            tooltip=folium.GeoJsonTooltip(
+            tooltip=SafeTooltip(
                 fields=["name_el", "cluster_el", "p_sim"],
                 aliases=["Δήμος", "Συστάδα LISA", "ψευδο-p"],
             ),
@@ -205,9 +205,7 @@ def interactive_map(
             show=False,
             style_function=_fill_style,
             highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-            tooltip=folium.GeoJsonTooltip(
-                fields=["name_el", "gi_label", "gi_z", "gi_p"], aliases=["Δήμος", "Gi*", "z", "p"]
-            ),
+            tooltip=SafeTooltip(fields=["name_el", "gi_label", "gi_z", "gi_p"], aliases=["Δήμος", "Gi*", "z", "p"]),
         ).add_to(m)
     if index is not None:
         ix = index.reindex(municipalities.index)
@@ -246,7 +244,7 @@ def interactive_map(
             show=False,
             style_function=_fill_style,
             highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-            tooltip=folium.GeoJsonTooltip(
+            tooltip=SafeTooltip(
                 fields=["name_el", "score", "rank", "rank_band", "decile", "p_worst_decile"],
                 aliases=[
                     "Δήμος",
@@ -383,7 +381,7 @@ class MunicipalitySearch(MacroElement):  # type: ignore[misc]  # branca is untyp
     def __init__(self, names: list[str]) -> None:
         super().__init__()
         self._name = "MunicipalitySearch"
-        self.names_json = json.dumps(sorted(set(names)), ensure_ascii=False)
+        self.names_json = js_value(sorted(set(names)))
 
 
 def write_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:

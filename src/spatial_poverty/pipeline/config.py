@@ -13,11 +13,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from spatial_poverty.errors import ConfigError
 from spatial_poverty.indices.spec import IndexSpec
 from spatial_poverty.ingest.regions import REGIONS
 from spatial_poverty.validation import load_yaml_model
 
-__all__ = ["INDICATORS", "PipelineConfig", "load_config"]
+__all__ = ["INDICATORS", "PipelineConfig", "check_source_ids", "load_config"]
 
 #: Indicators the pipeline can compute, with their Greek label and unit.
 INDICATORS: dict[str, tuple[str, str]] = {
@@ -36,6 +37,9 @@ class Paths(_Strict):
     catalogue: Path = Path("../data/raw/catalogue.yaml")
     raw: Path = Path("../data/raw")
     processed: Path = Path("../data/processed")
+    # Publication replaces the folder ``processed/<name>``: outside the project only when asked for (see
+    # PipelineConfig.project_dir).
+    allow_outside_project: bool = False
 
 
 class Area(_Strict):
@@ -352,6 +356,41 @@ class PipelineConfig(_Strict):
     def output_dir(self) -> Path:
         return self.resolve(self.paths.processed) / self.name
 
+    @property
+    def project_dir(self) -> Path:
+        """The project the pipeline belongs to: the nearest folder above the YAML file that holds
+        ``pyproject.toml`` or ``.git``, else the parent of the YAML file's folder (``<project>/pipelines/x.yaml``).
+        """
+        here = self.config_file.parent if self.config_file else Path.cwd().resolve()
+        for folder in (here, *here.parents):
+            if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
+                return folder
+        return here.parent
+
+
+def check_source_ids(cfg: PipelineConfig, known: list[str], catalogue: Path) -> None:
+    """Refuse source ids (``sources:``) that the data catalogue does not list, naming each key.
+
+    Raises
+    ------
+    ConfigError
+    """
+    bad = [f"sources.{k}: {v!r}" for k, v in cfg.sources.model_dump().items() if v is not None and v not in known]
+    if bad:
+        raise ConfigError(
+            f"{cfg.config_file}: {len(bad)} source id(s) not in the data catalogue {catalogue}: {'; '.join(bad)}. "
+            f"The catalogue lists: {', '.join(known)}"
+        )
+
+
+def _check_output_inside_project(cfg: PipelineConfig) -> None:
+    if cfg.paths.allow_outside_project or cfg.output_dir.is_relative_to(cfg.project_dir):
+        return
+    raise ConfigError(
+        f"{cfg.config_file}: paths.processed puts the output at {cfg.output_dir}, outside the project "
+        f"{cfg.project_dir}; a run replaces that folder, so set paths.allow_outside_project: true to publish there"
+    )
+
 
 def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
     """Read and validate a pipeline YAML file.
@@ -360,12 +399,15 @@ def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
     ------
     ConfigError
         If the file is missing, is not YAML, or does not match the schema; the message lists every problem,
-        with, for an unknown key, the keys allowed at that place.
+        with, for an unknown key, the keys allowed at that place. Also if the output folder lies outside the
+        project (:attr:`PipelineConfig.project_dir`) and ``paths.allow_outside_project`` is not set.
     """
-    return load_yaml_model(
+    cfg = load_yaml_model(
         Path(path),
         PipelineConfig,
         kind="pipeline file",
         what="the pipeline configuration",
         set_by_program=("config_file", "config_sha256"),
     )
+    _check_output_inside_project(cfg)
+    return cfg

@@ -52,6 +52,7 @@ from spatial_poverty.pipeline.statistics_extra import (
     regions_stage,
     stability_graphs,
     stability_shares,
+    stability_specs,
 )
 from spatial_poverty.report import write_run_products
 from spatial_poverty.services.stage import AccessStage, access_source_ids, run_access
@@ -260,7 +261,7 @@ def run_pipeline(cfg: PipelineConfig, *, force: bool = False, progress: Progress
     """
     target = cfg.output_dir
     with run_lock(target, pipeline=cfg.name):  # a second run of the same output is refused (RunLockedError)
-        recover(target)
+        recovered = recover(target)
         check_target(target, force=force)
         run_id = uuid.uuid4().hex
         started = dt.datetime.now(dt.UTC)
@@ -269,7 +270,9 @@ def run_pipeline(cfg: PipelineConfig, *, force: bool = False, progress: Progress
         try:
             with _run_log(staging / "run.log"):
                 logger.info("run %s of pipeline %s (%s), seed %d", run_id, cfg.name, cfg.config_file, cfg.seed)
-                result = _run(cfg, staging, timings, progress, run_id=run_id, started=started)
+                for line in recovered:
+                    logger.warning("before this run: %s", line)
+                result = _run(cfg, staging, timings, progress, run_id=run_id, started=started, recovered=recovered)
             if progress:
                 progress("publish")
             publish(staging, target, force=force)
@@ -288,6 +291,7 @@ def _run(
     *,
     run_id: str,
     started: dt.datetime,
+    recovered: list[str],
 ) -> RunResult:
     catalogue_path = cfg.resolve(cfg.paths.catalogue)
     raw = cfg.resolve(cfg.paths.raw)
@@ -360,14 +364,14 @@ def _run(
             logger.info("%s: %r; LISA %s; Gi* bins %s", var, gm, lm.counts(), out.get("gistar_bins"))
         if st.stability.enabled:  # lisa_stable / gi_stable: share of weight specs in which a unit is significant
             stab_graphs = stability_graphs(gdf, cfg)
-            for var in st.variables:
+            for var in st.variables if stab_graphs else []:
                 shares = stability_shares(gdf, var, stab_graphs, cfg, gistar=f"gistar_{var}" in local_frames)
                 for col, layer in (("lisa_stable", f"lisa_{var}"), ("gi_stable", f"gistar_{var}")):
                     if col in shares:
                         local_frames[layer] = local_frames[layer].assign(**{col: shares[col]})
                 lisas[var] = local_frames[f"lisa_{var}"]
                 stats_out[var]["stability"] = {
-                    "specs": list(st.stability.specs),
+                    "specs": stability_specs(len(gdf), cfg),
                     **{f"{c}_mean": float(shares[c].mean()) for c in shares.columns},
                 }
     index_stage: IndexStage | None = None
@@ -491,6 +495,7 @@ def _run(
         "access": access_stage.report if access_stage else None,
         "versions": record["versions"],
         "timings_s": timings,
+        "recovered": recovered,
         "outputs": [
             {"path": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size}
             for p in (

@@ -14,7 +14,7 @@ from libpysal.graph import Graph
 from scipy.spatial import cKDTree
 
 from spatial_poverty.errors import StatisticsError
-from spatial_poverty.pipeline.config import PipelineConfig
+from spatial_poverty.pipeline.config import PipelineConfig, Stability
 from spatial_poverty.stats import GlobalMoran, Regionalisation, WeightsSpec, build_weights, regionalise
 from spatial_poverty.stats.stability import by_component, local_stability
 
@@ -24,9 +24,12 @@ __all__ = [
     "regions_stage",
     "stability_graphs",
     "stability_shares",
+    "stability_specs",
 ]
 
 logger = logging.getLogger(__name__)
+
+_DEFAULT_SPECS = Stability().specs
 
 #: Components smaller than this are not analysed under the "components" island policy ("no neighbours").
 COMPONENT_MIN_SIZE = 5
@@ -39,11 +42,51 @@ def _min_band(gdf: gpd.GeoDataFrame) -> float:
     return float(d[:, 1].max()) * (1 + 1e-9)
 
 
+def stability_specs(n: int, cfg: PipelineConfig) -> list[str]:
+    """The stability specs that a run on ``n`` units uses.
+
+    ``knn:K`` needs ``K <= n - 1``. The default specs are clipped to what the area allows (``knn:6`` becomes
+    ``knn:4`` on 5 units; a spec that then repeats another is dropped), with a log line; specs written in the
+    pipeline are kept as written, and one that the area cannot take is refused naming the key. Fewer than two
+    distinct specs left: an empty list (stability is skipped, and the log says why).
+
+    Raises
+    ------
+    StatisticsError
+        If a ``knn:K`` written in ``statistics.stability.specs`` needs more units than the area has.
+    """
+    st = cfg.statistics.stability
+    explicit = "specs" in st.model_fields_set
+    out: list[str] = []
+    for text in st.specs:
+        name, _, arg = text.partition(":")
+        if name == "knn" and int(arg) > n - 1:
+            if explicit:
+                raise StatisticsError(
+                    f"statistics.stability.specs: {text} needs at least {int(arg) + 1} municipalities and this area "
+                    f"has {n}; use knn:K with K <= {n - 1}, or leave the key out (the default "
+                    f"{_DEFAULT_SPECS} is clipped to the area)"
+                )
+            clipped = f"knn:{n - 1}"
+            logger.info("statistics.stability: %s clipped to %s (the area has %d municipalities)", text, clipped, n)
+            text = clipped
+        if text in out:
+            logger.info("statistics.stability: %s left out, it repeats another spec", text)
+            continue
+        out.append(text)
+    if len(out) < 2:
+        logger.warning(
+            "statistics.stability skipped: %d municipalities allow fewer than two different weight specs (%s)", n, out
+        )
+        return []
+    return out
+
+
 def stability_graphs(gdf: gpd.GeoDataFrame, cfg: PipelineConfig) -> dict[str, Graph]:
-    """The graphs of ``statistics.stability.specs``: contiguity with the run's k-nearest fill, k nearest
-    neighbours, or a distance band ("distance": the smallest that leaves no unit without a neighbour)."""
+    """The graphs of :func:`stability_specs`: contiguity with the run's k-nearest fill, k nearest neighbours, or
+    a distance band ("distance": the smallest that leaves no unit without a neighbour)."""
     graphs: dict[str, Graph] = {}
-    for text in cfg.statistics.stability.specs:
+    for text in stability_specs(len(gdf), cfg):
         name, _, arg = text.partition(":")
         if name in ("queen", "rook"):
             spec = WeightsSpec(kind=name, island_policy="knn", island_k=cfg.weights.k)  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from spatial_poverty.csv_cells import neutralise_frame
 from spatial_poverty.errors import ConfigError
 from spatial_poverty.ingest.catalogue import load_catalogue, sha256_file, verify
 from spatial_poverty.maps.interactive import IndicatorLayer, interactive_map, write_map
@@ -172,7 +173,7 @@ def _targets(
     series = read_series(targets, {i: raw / catalogue[i].path for i in ids})
     table = evaluate_targets(targets, series)
     csv = staging / "targets.csv"
-    table.to_csv(csv, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
+    neutralise_frame(table).to_csv(csv, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
     sources = " · ".join(dict.fromkeys(catalogue[i].attribution for i in ids))
     chart = save_figure(targets_chart(table, lang=lang, attribution=sources), staging / FIGURES_DIR / "targets")
     inputs = [

@@ -24,6 +24,7 @@ from shapely.geometry import Point
 from spatial_poverty.errors import IngestError
 from spatial_poverty.ingest.excel import read_sheet
 from spatial_poverty.ingest.numbers import parse_decimal_el, parse_int_el
+from spatial_poverty.ingest.sniff import decode_text
 from spatial_poverty.services.gazetteer import Gazetteer, place_key
 from spatial_poverty.services.vocabulary import OSM_TAGS, SERVICE_TYPES, service_type
 
@@ -133,13 +134,14 @@ def _rows_csv(path: Path, encoding: str) -> tuple[list[str], list[tuple[str, lis
     if encoding not in ENCODINGS:
         raise IngestError(f"encoding needs to be one of {ENCODINGS}; {encoding!r} was given instead")
     data = path.read_bytes()
-    try:
-        text = data.decode(encoding).removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise IngestError(f"{path}: not {encoding} text ({exc}); state the file's encoding") from exc
+    text = decode_text(data, encoding, path, setting="access.registry_encoding").removeprefix("\ufeff")
     if not text.strip():
         raise IngestError(f"{path}: the file is empty; expected a ';' separated services registry")
-    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise IngestError(f"{path}, row {reader.line_num}: not a readable ';' separated table ({exc})") from exc
     header = [h.strip() for h in rows[0]]
     return header, [(f"{path}, row {n}", list(r)) for n, r in enumerate(rows[1:], start=2)]
 

@@ -31,6 +31,7 @@ from spatial_poverty.access import (
     population_within,
     theil,
 )
+from spatial_poverty.csv_cells import neutralise_frame
 from spatial_poverty.ingest.elstat2011 import read_census_2011
 from spatial_poverty.ingest.elstat2021 import read_communities_2021
 from spatial_poverty.ingest.services import read_osm_points
@@ -217,7 +218,7 @@ def run_access(
     files: list[Path] = []
     if staging is not None:
         path = staging / "services_issues.csv"
-        issues.to_csv(path, index=False, encoding="utf-8")
+        neutralise_frame(issues).to_csv(path, index=False, encoding="utf-8")
         files.append(path)
     report = {
         "services": registry.counts(),
