@@ -541,6 +541,13 @@ def gistar(
         isolates = _isolates(island_policy, local=True)
         gdf = _read(input_, id_field, [var], layer)
         graph, report = _weights(gdf, weights, island_policy, island_k)
+        if transform == TransformOpt.r:
+            logger.warning(
+                "gistar --transform r: each unit's own weight is added before row-standardisation (every weight "
+                "1/(k+1) with contiguity or k-nearest), as esda's G_Local(transform='R'); the z-score uses ArcGIS's "
+                "variance for these weights, which differs from esda's Zs, and ArcGIS's own default is unstandardised "
+                "(binary) weights, so these results differ from a default ArcGIS Hot Spot Analysis"
+            )
         gi = GetisOrdLocal(
             gdf[var], graph, star=True, transform=(transform or TransformOpt.b).value, permutations=permutations,
             seed=seed, alternative=alternative.value, correction=correction, isolates=isolates,  # type: ignore[arg-type]

@@ -18,12 +18,14 @@ from libpysal.graph import Graph
 from spatial_poverty.errors import StatisticsError
 from spatial_poverty.stats.engine import METHODS, Method, conditional_randomisation, esda_crand, simulate
 from spatial_poverty.stats.inference import (
+    MIN_LOCAL_UNITS,
     NO_NEIGHBOURS,
     NO_NEIGHBOURS_EL,
     Alternative,
     Correction,
     adjust_pvalues,
     check_alternative,
+    log_untested,
     p_from_z,
     prepare,
     pseudo_p,
@@ -183,8 +185,15 @@ class LocalMoran:
 
     .. math:: I_i = (n - 1) \frac{z_i \sum_j w_{ij} z_j}{\sum_k z_k^2}
 
-    on the row-standardised graph, as esda's ``Moran_Local`` (GeoDa scales by :math:`n` instead of
-    :math:`n-1`, which changes no p-value and no cluster).
+    on the row-standardised graph, with :math:`z` standardised by the population standard deviation (so
+    :math:`\sum_k z_k^2 = n` and :math:`I_i = \frac{n-1}{n} z_i \sum_j w_{ij} z_j`): esda's ``Moran_Local.Is``,
+    and GeoDa's LISA value, which is :math:`z'_i \sum_j w_{ij} z'_j` with :math:`z'` standardised by the sample
+    standard deviation, the same number (checked against pygeoda 0.1.3 on Columbus: ratio 1 to 1e-15).
+
+    Fewer than :data:`~spatial_poverty.stats.inference.MIN_LOCAL_UNITS` units are refused. A unit whose
+    simulated statistics have no variance (every arrangement of its neighbours gives the same value, as when all
+    other units are its neighbours) has NaN ``p_sim`` and ``q_sim``, is never significant and ``reason`` says
+    why (also in the log).
 
     Conditional randomisation (Anselin 1995): for each unit :math:`i` its :math:`k_i` neighbours' values are
     replaced by :math:`k_i` values drawn without replacement from the other :math:`n-1` units, ``permutations``
@@ -238,6 +247,9 @@ class LocalMoran:
         Counts and moments as the engine returned them.
     labels, labels_el : ndarray of str
         GeoDa cluster labels (English and Greek), "not significant", "no neighbours".
+    reason : ndarray of str
+        Why a unit has no p-value ("" when it has one; see
+        :meth:`~spatial_poverty.stats.engine.PermutationResult.reasons`).
     """
 
     def __init__(
@@ -272,7 +284,7 @@ class LocalMoran:
             raise StatisticsError(f"significance needs to be 'p' or 'q'; {significance!r} was given instead")
         if isolates not in ("raise", "keep"):
             raise StatisticsError(f"isolates needs to be 'raise' or 'keep'; {isolates!r} was given instead")
-        values, w, ids, iso = prepare(y, graph, "LocalMoran", isolates=isolates)
+        values, w, ids, iso = prepare(y, graph, "LocalMoran", isolates=isolates, min_units=MIN_LOCAL_UNITS)
         n = len(values)
         self.ids = ids
         self.n = n
@@ -303,6 +315,8 @@ class LocalMoran:
             # report the engine's evaluation of I_i (the one its counts compare against; equal up to rounding)
             self.Is = np.where(iso, np.nan, res.observed)
         self.result = res
+        self.reason = np.where(iso, NO_NEIGHBOURS, res.reasons()).astype(str)
+        log_untested("LocalMoran", ids, self.reason)
         self.p_sim = res.p_value(alternative)
         self.q_sim = adjust_pvalues(self.p_sim, correction)
         self.EI_sim = res.mean

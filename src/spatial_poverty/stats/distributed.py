@@ -21,7 +21,14 @@ import numpy as np
 from scipy import sparse
 
 from spatial_poverty.errors import StatisticsError
-from spatial_poverty.stats.engine import CSRWeights, Method, PermutationResult, prepare_run, run_chunk
+from spatial_poverty.stats.engine import (
+    CSRWeights,
+    Method,
+    PermutationResult,
+    prepare_run,
+    run_chunk,
+    single_arrangement,
+)
 
 __all__ = ["conditional_randomisation_dask", "dask_client"]
 
@@ -103,4 +110,4 @@ def conditional_randomisation_dask(
         with dask_client(address) as c:
             parts = submit(c)
     obs, ge, le, mean, sd = (np.concatenate([p[m] for p in parts]) for m in range(5))
-    return PermutationResult(obs, ge, le, mean, sd, permutations, method, seed)
+    return PermutationResult(obs, ge, le, mean, sd, permutations, method, seed, single_arrangement(prep.w), prep.tol)

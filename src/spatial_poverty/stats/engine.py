@@ -77,6 +77,7 @@ __all__ = [
     "conditional_randomisation",
     "esda_crand",
     "esda_table",
+    "gi_moments",
     "shared_table",
     "simulate",
     "statistic_terms",
@@ -257,16 +258,9 @@ def statistic_terms(
         return zy, zeros, a, zeros, zeros
     if statistic in ("gi", "gistar"):
         s1 = np.bincount(rows, weights=w.data**2, minlength=n) + w.self_weight**2
-        if statistic == "gistar":
-            m = n
-            xbar = np.full(n, v1.mean())
-            s = np.full(n, np.sqrt((v1**2).mean() - v1.mean() ** 2))
-        else:
-            m = n - 1
-            xbar = (v1.sum() - v1) / (n - 1)
-            s = np.sqrt(((v1**2).sum() - v1**2) / (n - 1) - xbar**2)
+        v1 = v1 - v1.mean()  # the z-score does not depend on the origin; centred sums keep their precision
+        xbar, _, den = gi_moments(v1, wsum, s1, star=statistic == "gistar")
         with np.errstate(divide="ignore", invalid="ignore"):
-            den = s * np.sqrt((m * s1 - wsum**2) / (m - 1))
             a = 1.0 / den
             c = -xbar * wsum / den
         return v1, zeros, a, zeros, c
@@ -274,6 +268,66 @@ def statistic_terms(
         return v1, v1**2, -2.0 * v1, np.ones(n), v1**2 * wsum
     # joincount
     return v1, zeros, v1.copy(), zeros, zeros
+
+
+def gi_moments(
+    x: np.ndarray, wsum: np.ndarray, s1: np.ndarray, *, star: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Mean :math:`\bar X_i`, variance :math:`S_i^2` and denominator :math:`d_i = S_i \sqrt{(m S_{1i} - W_i^2)/(m-1)}`
+    of the Gi (``star=False``, the :math:`m = n-1` others) or Gi* (:math:`m = n`) z-score, from centred ``x``.
+
+    The variance is taken as 0 when it is below :data:`DEGENERATE_RTOL` of the values' sum of squares, and so is
+    :math:`m S_{1i} - W_i^2` below that fraction of :math:`m S_{1i}` (every unit in the neighbourhood with equal
+    weight, as a distance band wider than the study area): :math:`d_i` is then 0 and the z-score is not finite,
+    where rounding would otherwise leave a tiny denominator and an arbitrary finite z.
+    """
+    n = len(x)
+    q = float(x @ x)
+    if star:
+        m = n
+        xbar = np.full(n, x.sum() / n)
+        var = np.full(n, q / n - xbar[0] ** 2)
+    else:
+        m = n - 1
+        xbar = (x.sum() - x) / m
+        var = (q - x**2) / m - xbar**2
+    var = np.where(var > DEGENERATE_RTOL * q / m, var, 0.0)
+    spread = m * s1 - wsum**2
+    spread = np.where(spread > DEGENERATE_RTOL * m * s1, spread, 0.0)
+    return xbar, var, np.sqrt(var) * np.sqrt(spread / (m - 1))
+
+
+#: Relative distance within which a simulated statistic ties with the observed one (see :func:`tie_tolerance`).
+TIE_RTOL = 1e-9
+
+
+def tie_tolerance(
+    w: CSRWeights, v1: np.ndarray, v2: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray
+) -> np.ndarray:
+    r"""Per unit, how close a simulated statistic must be to the observed one to count as a tie (in both tails).
+
+    The observed arrangement of a unit's neighbours comes back among the draws (often, when a unit has few
+    possible arrangements) and its statistic, summed in another order, differs from the observed one in the last
+    bits: counted as "greater" or "less" by the luck of rounding, it can move a pseudo p-value by a whole
+    :math:`1/C(n-1, k)`. So a tie is :math:`|s - o| \le` :data:`TIE_RTOL` times the scale of the statistic's terms,
+    :math:`|a_i| W^{abs}_i \max|v^{(1)}| + |b_i| W^{abs}_i \max|v^{(2)}| + |c_i|` (:math:`W^{abs}_i`: the sum of
+    unit i's absolute weights, self-weight included). esda's mode keeps esda's exact comparisons.
+    """
+    n = w.n
+    rows = np.repeat(np.arange(n), w.card)
+    absw = np.bincount(rows, weights=np.abs(w.data), minlength=n) + np.abs(w.self_weight)
+    m1 = float(np.max(np.abs(v1))) if n else 0.0
+    m2 = float(np.max(np.abs(v2))) if n else 0.0
+    with np.errstate(invalid="ignore"):
+        tol = TIE_RTOL * (np.abs(a) * absw * m1 + np.abs(b) * absw * m2 + np.abs(c))
+    return np.where(np.isfinite(tol), tol, 0.0)
+
+
+def single_arrangement(w: CSRWeights) -> np.ndarray:
+    """Units whose neighbours are all the other units with equal weights: conditional randomisation has one
+    arrangement for them (every draw gives the observed value), so they cannot be tested. Rounding makes their
+    simulated values differ in the last bits, which the variance check alone would not always catch."""
+    return (w.card == w.n - 1) & w.equal & (w.card > 0)
 
 
 def with_self_weight(w: CSRWeights, weight: float = 1.0) -> CSRWeights:
@@ -435,6 +489,7 @@ def _shared_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
     b,
     c,
     obs,
+    tol,
     table,
     s1,
     s2,
@@ -462,6 +517,8 @@ def _shared_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
         if k == 0:
             continue
         o = obs[ii]
+        olo = o - tol[i]
+        ohi = o + tol[i]
         ai, bi, ci = a[i], b[i], c[i]
         self1 = sw[i] * v1[i]
         self2 = sw[i] * v2[i]
@@ -473,15 +530,15 @@ def _shared_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
             lq = 0
             if ai == 0.0:
                 val = _stat(ai, bi, ci, self1 + w0 * row[0], 0.0)
-                g = p if val >= o else 0
-                lq = p if val <= o else 0
+                g = p if val >= olo else 0
+                lq = p if val <= ohi else 0
             else:
                 # first index whose statistic is >= o (ai > 0) / <= o (ai < 0): a monotone predicate
                 lo_, hi_ = 0, p
                 while lo_ < hi_:
                     mid = (lo_ + hi_) // 2
                     val = _stat(ai, bi, ci, self1 + w0 * row[mid], 0.0)
-                    if (val >= o) if ai > 0 else (val <= o):
+                    if (val >= olo) if ai > 0 else (val <= ohi):
                         hi_ = mid
                     else:
                         lo_ = mid + 1
@@ -491,7 +548,7 @@ def _shared_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
                 while lo_ < hi_:
                     mid = (lo_ + hi_) // 2
                     val = _stat(ai, bi, ci, self1 + w0 * row[mid], 0.0)
-                    if (val <= o) if ai > 0 else (val >= o):
+                    if (val <= ohi) if ai > 0 else (val >= olo):
                         lo_ = mid + 1
                     else:
                         hi_ = mid
@@ -515,8 +572,8 @@ def _shared_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
                         new = new + v1[last if t == i else t]
                     vo = _stat(ai, bi, ci, self1 + w0 * old, 0.0)
                     vn = _stat(ai, bi, ci, self1 + w0 * new, 0.0)
-                    g += (1 if vn >= o else 0) - (1 if vo >= o else 0)
-                    lq += (1 if vn <= o else 0) - (1 if vo <= o else 0)
+                    g += (1 if vn >= olo else 0) - (1 if vo >= olo else 0)
+                    lq += (1 if vn <= ohi else 0) - (1 if vo <= ohi else 0)
                     d1 += new - old
                     dm2 += (new - mu) ** 2 - (old - mu) ** 2
             ge[ii], le[ii] = g, lq
@@ -561,9 +618,9 @@ def _shared_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
                 l1 = self1 + t1
                 l2 = self2 + t2
             val = _stat(ai, bi, ci, l1, l2)
-            if val >= o:
+            if val >= olo:
                 g += 1
-            if val <= o:
+            if val <= ohi:
                 lq += 1
             d = val - o
             sd1 += d
@@ -576,7 +633,7 @@ def _shared_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
 
 @njit(cache=True, parallel=True)
 def _independent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    indptr, indices, data, sw, equal, v1, v2, a, b, c, obs, permutations, seed, lo, hi
+    indptr, indices, data, sw, equal, v1, v2, a, b, c, obs, tol, permutations, seed, lo, hi
 ):
     n = len(indptr) - 1
     ge = np.full(hi - lo, -1, dtype=np.int64)
@@ -592,6 +649,8 @@ def _independent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover - c
         state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(i + 1)
         state, _ = _splitmix(state)
         o = obs[ii]
+        olo = o - tol[i]
+        ohi = o + tol[i]
         self1 = sw[i] * v1[i]
         self2 = sw[i] * v2[i]
         draw = np.empty(k, dtype=np.int64)
@@ -629,9 +688,9 @@ def _independent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover - c
                 t1 = t1 + data[p0 + m] * v1[u]
                 t2 = t2 + data[p0 + m] * v2[u]
             val = _stat(a[i], b[i], c[i], self1 + t1, self2 + t2)
-            if val >= o:
+            if val >= olo:
                 g += 1
-            if val <= o:
+            if val <= ohi:
                 lq += 1
             d = val - o
             sd1 += d
@@ -733,6 +792,10 @@ def _esda_kernel(code, indptr, data, sw, z, zy, observed, table, scaling, keep, 
 # --------------------------------------------------------------------------------------------------------------
 
 
+#: Relative standard deviation below which simulated statistics are taken as having no variance.
+DEGENERATE_RTOL = 1e-10
+
+
 @dataclass(frozen=True)
 class PermutationResult:
     r"""Counts and streamed moments of the simulated statistics, per unit.
@@ -748,6 +811,11 @@ class PermutationResult:
     permutations : int
     method : str
     seed : int
+    single : ndarray of bool, optional
+        Units with a single arrangement of their neighbours (:func:`single_arrangement`): never tested.
+    tol : ndarray, optional
+        The tie tolerance of each unit's comparisons (:func:`tie_tolerance`): ``ge`` counts
+        :math:`s \ge o - tol`, ``le`` counts :math:`s \le o + tol`. None (exact comparisons) in esda's mode.
     """
 
     observed: np.ndarray
@@ -758,12 +826,42 @@ class PermutationResult:
     permutations: int
     method: str
     seed: int
+    single: np.ndarray | None = None
+    tol: np.ndarray | None = None
+
+    @property
+    def degenerate(self) -> np.ndarray:
+        r"""Units that have neighbours but cannot be tested: the observed statistic is not finite (a zero
+        denominator, as Gi with every other value equal), or the simulated statistics are not finite or have no
+        variance (:math:`sd \le 10^{-10} \max(1, |mean|)`: every arrangement of the neighbours gives the same value,
+        as when all other units are neighbours). Their p-values are NaN, so they are never significant."""
+        with np.errstate(invalid="ignore"):
+            flat = ~(self.sd > DEGENERATE_RTOL * np.maximum(1.0, np.abs(self.mean)))
+        bad = ~np.isfinite(self.observed) | ~np.isfinite(self.mean) | ~np.isfinite(self.sd) | flat
+        if self.single is not None:
+            bad = bad | self.single
+        return (self.ge >= 0) & bad
+
+    def reasons(self) -> np.ndarray:
+        """Per unit, why it has no p-value: "" (it has one), "no neighbours", "statistic not finite",
+        "every other unit is a neighbour (one arrangement)" or "simulated statistics without variance"."""
+        out = np.full(len(self.ge), "", dtype=object)
+        deg = self.degenerate
+        finite = np.isfinite(self.observed)
+        out[deg & ~finite] = "statistic not finite"
+        out[deg & finite] = "simulated statistics without variance"
+        if self.single is not None:
+            out[deg & finite & self.single] = "every other unit is a neighbour (one arrangement)"
+        out[self.ge < 0] = "no neighbours"
+        return out
 
     def p_value(self, alternative: str = "two-sided") -> np.ndarray:
         r"""Pseudo p-values: those of :func:`~spatial_poverty.stats.inference.pseudo_p` from the counts.
 
         ``"directed"`` is esda's default (folded one-sided, :math:`(\min(G, P - G) + 1)/(P + 1)` with
-        :math:`G = \#\{s \ge o\}`), for comparisons with esda only. NaN for units with no neighbour.
+        :math:`G = \#\{s \ge o\}`), for comparisons with esda only. NaN for units with no neighbour and for
+        :attr:`degenerate` units (a comparison with NaN or infinity counts as neither tail, which would make
+        such a unit look extreme).
         """
         p1 = self.permutations + 1.0
         ge = self.ge.astype(float)
@@ -780,7 +878,7 @@ class PermutationResult:
             raise StatisticsError(
                 f"alternative needs to be 'two-sided', 'greater', 'less' or 'directed'; {alternative!r} was given"
             )
-        return np.where(self.ge < 0, np.nan, p)
+        return np.where((self.ge < 0) | self.degenerate, np.nan, p)
 
     def z_sim(self, observed: np.ndarray | None = None) -> np.ndarray:
         """(observed - mean) / sd of the simulations (NaN where sd is 0 or the unit has no neighbour)."""
@@ -815,6 +913,7 @@ class _Prepared:
     seed: int
     table: np.ndarray
     shortcut: tuple[np.ndarray, ...]
+    tol: np.ndarray
 
 
 def prepare_run(
@@ -844,7 +943,9 @@ def prepare_run(
         shortcut = ()
     else:
         raise StatisticsError("method 'esda' goes through esda_crand (esda's own statistics and table)")
-    return _Prepared(cw, v1, v2, a, b, c, method, permutations, seed, table, shortcut)
+    return _Prepared(
+        cw, v1, v2, a, b, c, method, permutations, seed, table, shortcut, tie_tolerance(cw, v1, v2, a, b, c)
+    )
 
 
 def run_chunk(prep: _Prepared, lo: int, hi: int) -> tuple[np.ndarray, ...]:
@@ -856,9 +957,9 @@ def run_chunk(prep: _Prepared, lo: int, hi: int) -> tuple[np.ndarray, ...]:
     with _threads((hi - lo) * (1 if shortcut else prep.permutations)):
         obs = _observed(*args, lo, hi)
         if prep.method == "shared":
-            ge, le, mean, sd = _shared_kernel(*args, obs, prep.table, *prep.shortcut, two, lo, hi)  # type: ignore[call-arg]
+            ge, le, mean, sd = _shared_kernel(*args, obs, prep.tol, prep.table, *prep.shortcut, two, lo, hi)  # type: ignore[call-arg]
         else:
-            ge, le, mean, sd = _independent_kernel(*args, obs, prep.permutations, prep.seed, lo, hi)
+            ge, le, mean, sd = _independent_kernel(*args, obs, prep.tol, prep.permutations, prep.seed, lo, hi)
     return obs, ge, le, mean, sd
 
 
@@ -892,7 +993,7 @@ def conditional_randomisation(
     """
     prep = prepare_run(statistic, values, w, y=y, permutations=permutations, seed=seed, method=method)
     obs, ge, le, mean, sd = run_chunk(prep, 0, prep.w.n)
-    return PermutationResult(obs, ge, le, mean, sd, permutations, method, seed)
+    return PermutationResult(obs, ge, le, mean, sd, permutations, method, seed, single_arrangement(prep.w), prep.tol)
 
 
 def simulate(
@@ -971,7 +1072,9 @@ def esda_crand(
         ge, le, mean, sd, sims = _esda_kernel(
             ESDA_CODES[statistic], cw.indptr, cw.data, cw.self_weight, zx, zy, obs, table, float(scaling), keep, 0, n
         )
-    res = PermutationResult(np.where(cw.card > 0, obs, np.nan), ge, le, mean, sd, permutations, "esda", seed)
+    res = PermutationResult(
+        np.where(cw.card > 0, obs, np.nan), ge, le, mean, sd, permutations, "esda", seed, single_arrangement(cw)
+    )
     return res, (sims if keep else None)
 
 

@@ -24,6 +24,7 @@ from libpysal.graph import Graph
 from scipy import sparse
 
 from spatial_poverty.errors import StatisticsError
+from spatial_poverty.stats.engine import DEGENERATE_RTOL
 from spatial_poverty.stats.inference import Alternative, check_alternative, p_from_z, prepare, pseudo_p
 from spatial_poverty.stats.rates import assuncao_reis_standardise
 
@@ -69,6 +70,11 @@ class _Global:
             self.E_sim = float(self.sim.mean())
             self.se_sim = float(self.sim.std())
             self.z_sim = (observed - self.E_sim) / self.se_sim if self.se_sim > 0 else float("nan")
+            # A statistic that cannot be computed (a zero denominator: GeneralG with one non-zero value) or
+            # whose permutations all give one value is not tested: NaN comparisons would count as extreme.
+            flat = not self.se_sim > DEGENERATE_RTOL * max(1.0, abs(self.E_sim))
+            if not np.isfinite(observed) or not np.isfinite(self.sim).all() or flat:
+                self.p_sim = self.z_sim = float("nan")
         else:
             self.p_sim = self.E_sim = self.se_sim = self.z_sim = float("nan")
 
@@ -241,10 +247,12 @@ class GeneralG(_Global):
         s0, s1, s2 = _moments(w)
         den = float(values.sum() ** 2 - (values**2).sum())
 
-        def calc(v: np.ndarray) -> float:
-            return float(v @ (w @ v)) / den
+        def calc(v: np.ndarray) -> float:  # NaN without a denominator (a single non-zero value)
+            return float(v @ (w @ v)) / den if den > 0 else float("nan")
 
         self.G = calc(values)
+        if den <= 0:
+            logger.warning("GeneralG: at most one non-zero value, G is undefined (NaN) and not tested")
         self.EG = s0 / (n * (n - 1))
         n2, s02 = n * n, s0 * s0
         b0 = (n2 - 3 * n + 3) * s1 - n * s2 + 3 * s02
@@ -253,9 +261,8 @@ class GeneralG(_Global):
         b3 = 4 * (n - 1) * s1 - 2 * (n + 1) * s2 + 8 * s02
         b4 = s1 - s2 + s02
         m1, m2, m3, m4 = (float((values**p).sum()) for p in (1, 2, 3, 4))
-        eg2 = (b0 * m2**2 + b1 * m4 + b2 * m1**2 * m2 + b3 * m1 * m3 + b4 * m1**4) / (
-            (m1**2 - m2) ** 2 * n * (n - 1) * (n - 2) * (n - 3)
-        )
+        denom = (m1**2 - m2) ** 2 * n * (n - 1) * (n - 2) * (n - 3)
+        eg2 = (b0 * m2**2 + b1 * m4 + b2 * m1**2 * m2 + b3 * m1 * m3 + b4 * m1**4) / denom if den > 0 else np.nan
         self.VG_rand = self.VG = eg2 - self.EG**2
         self.z_rand = (self.G - self.EG) / np.sqrt(self.VG_rand)
         self.p_rand = float(p_from_z(self.z_rand, alternative))

@@ -10,6 +10,7 @@ Everything here is computed by us (not esda) so that the formulas are the ones w
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -24,18 +25,32 @@ if TYPE_CHECKING:  # imported where used: q-values and p-values need neither lib
 __all__ = [
     "ALTERNATIVES",
     "CORRECTIONS",
+    "MIN_LOCAL_UNITS",
     "NO_NEIGHBOURS",
     "NO_NEIGHBOURS_EL",
     "adjust_pvalues",
     "gi_bin",
+    "is_constant",
+    "log_untested",
     "p_from_z",
     "pseudo_p",
 ]
+
+logger = logging.getLogger(__name__)
 
 Alternative = Literal["two-sided", "greater", "less"]
 Correction = Literal["none", "bonferroni", "bh", "by"]
 ALTERNATIVES: tuple[str, ...] = ("two-sided", "greater", "less")
 CORRECTIONS: tuple[str, ...] = ("none", "bonferroni", "bh", "by")
+#: The fewest units a local statistic accepts, and why.
+MIN_LOCAL_UNITS = 4
+MIN_UNITS_REASON = (
+    "Conditional randomisation redraws a unit's neighbours from the n - 1 others: with 3 units or fewer there are "
+    "at most 2 arrangements, every pseudo p-value is 1/2 or more, and (as Gi's variance over n - 1 others) the "
+    "statistic is degenerate."
+)
+#: Relative spread below which a variable is taken as constant (see :func:`is_constant`).
+CONSTANT_RTOL = 1e-12
 #: GeoDa's label for a unit with no neighbour ("Neighborless"), in English and Greek.
 NO_NEIGHBOURS = "no neighbours"
 NO_NEIGHBOURS_EL = "χωρίς γείτονες"
@@ -151,11 +166,14 @@ def prepare(
     transform: str = "r",
     isolates: Literal["raise", "keep"] = "raise",
     check_constant: bool = True,
+    min_units: int = 1,
 ) -> tuple[np.ndarray, sparse.csr_array, pd.Index, np.ndarray]:
     """Values aligned to the graph's ids, the transformed sparse weights, the ids and an isolate mask.
 
     Isolates are refused (``isolates="raise"``) with the island policies that fix them; with
     ``isolates="keep"`` they stay in ``n`` with zero weights (local statistics label them "no neighbours").
+    Fewer than ``min_units`` units (:data:`MIN_LOCAL_UNITS` for the local statistics) and a constant ``y``
+    (:func:`is_constant`) are refused.
     """
     from libpysal.graph import Graph
 
@@ -179,11 +197,33 @@ def prepare(
             f"{what} needs every unit to have a neighbour; isolates: {list(ids[iso])}. "
             "Use an island policy that links them (weights: island_policy: knn or links)"
         )
-    if check_constant and np.allclose(values, values[0]):
+    if len(values) < min_units:
+        raise StatisticsError(f"{what} needs at least {min_units} units; {len(values)} were given. {MIN_UNITS_REASON}")
+    if check_constant and is_constant(values):
         raise StatisticsError(f"{what}: y is constant, autocorrelation is undefined")
     w = sparse.csr_array(graph.transform(transform).sparse, copy=True)
     w.eliminate_zeros()  # isolates are stored as zero self-weights: no neighbour, not a neighbour of weight 0
     return values, w, ids, iso
+
+
+def log_untested(what: str, ids: pd.Index, reasons: np.ndarray) -> None:
+    """One log line per reason for the units a local statistic could not test (their p and q are NaN)."""
+    reasons = np.asarray(reasons, dtype=object)
+    for reason in sorted({r for r in reasons if r and r != NO_NEIGHBOURS}):
+        bad = list(ids[reasons == reason])
+        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        logger.warning("%s: %d unit(s) not tested (p and q NaN, never significant): %s: %s%s",
+                       what, len(bad), reason, bad[:10], more)  # fmt: skip
+
+
+def is_constant(values: np.ndarray) -> bool:
+    r"""Whether ``values`` are constant up to rounding: :math:`\max - \min \le 10^{-12} \max |y|`.
+
+    The tolerance is relative, so a variable shifted by :math:`10^7` or scaled by :math:`10^{-10}` is not taken
+    for a constant (an absolute tolerance would).
+    """
+    values = np.asarray(values, dtype=float)
+    return bool(np.ptp(values) <= CONSTANT_RTOL * np.max(np.abs(values)))
 
 
 def conditional_table(n: int, kmax: int, permutations: int, seed: int) -> np.ndarray:

@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
+from scipy import sparse
 
 from spatial_poverty.errors import StatisticsError
 from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS, NOT_SIGNIFICANT
@@ -25,21 +26,52 @@ from spatial_poverty.stats.engine import (
     PermutationResult,
     conditional_randomisation,
     esda_crand,
+    gi_moments,
     simulate,
-    with_self_weight,
 )
 from spatial_poverty.stats.inference import (
+    MIN_LOCAL_UNITS,
     NO_NEIGHBOURS,
     Alternative,
     Correction,
     adjust_pvalues,
     check_alternative,
     gi_bin,
+    log_untested,
     p_from_z,
     prepare,
 )
 
-__all__ = ["BivariateLocalMoran", "GetisOrdLocal", "LocalGeary", "LocalJoinCount"]
+__all__ = ["BivariateLocalMoran", "GetisOrdLocal", "LocalGeary", "LocalJoinCount", "gi_weights"]
+
+
+def gi_weights(
+    w: sparse.csr_array, *, star: bool, transform: str, self_weight: Literal["row_max"] | float = "row_max"
+) -> CSRWeights:
+    """The weights of Gi (``star=False``) or Gi* from the graph's original weights ``w`` (no diagonal).
+
+    Gi*: the self-weight (the row's largest weight, esda's rule, or a number) is added first; ``transform="r"``
+    then divides every row, self-weight included, by its sum (esda's ``G_Local`` and ArcGIS's row
+    standardisation). Units with no neighbour keep no weight at all.
+    """
+    w = sparse.csr_array(w, dtype=np.float64, copy=True)
+    k = np.diff(w.indptr)
+    if transform == "b":
+        w.data[:] = 1.0
+    own = np.zeros(w.shape[0])
+    if star:
+        if self_weight == "row_max":
+            own = np.where(k > 0, w.max(axis=1).toarray().ravel() if w.nnz else 0.0, 0.0)
+        else:
+            own = np.where(k > 0, float(self_weight), 0.0)
+    if transform == "r":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = np.asarray(w.sum(axis=1)).ravel() + own
+            scale = np.where(total > 0, 1.0 / total, 0.0)
+        w = sparse.csr_array(sparse.diags(scale) @ w)
+        own = own * scale
+    cw = CSRWeights.from_sparse(w)
+    return CSRWeights(cw.indptr, cw.indices, cw.data, cw.self_weight + own, cw.card, cw.equal)
 
 
 class _Local:
@@ -83,14 +115,17 @@ class _Local:
         observed: np.ndarray,
         y: np.ndarray | None = None,
         esda_z: np.ndarray | None = None,
+        esda_observed: np.ndarray | None = None,
     ) -> None:
-        """Permutation inference by the engine; ``observed`` is the statistic as the class reports it."""
+        """Permutation inference by the engine; ``observed`` is the statistic as the class reports it
+        (``esda_observed`` the one esda's simulations are compared with, where it differs: Gi's G)."""
         self._sim_args = (statistic, values, w, y)
         if self.method == "esda":
             if esda_z is None:
                 raise StatisticsError(f"{type(self).__name__} has no esda-compatible mode; use 'shared'")
-            self._esda_args = (statistic, esda_z, observed)
-            res, _ = esda_crand(statistic, esda_z, w, observed, permutations=self.permutations, seed=self.seed)
+            esda_obs = observed if esda_observed is None else esda_observed
+            self._esda_args = (statistic, esda_z, esda_obs)
+            res, _ = esda_crand(statistic, esda_z, w, esda_obs, permutations=self.permutations, seed=self.seed)
         else:
             res = conditional_randomisation(
                 statistic, values, w, y=y, permutations=self.permutations, seed=self.seed, method=self.method
@@ -100,6 +135,8 @@ class _Local:
         self.p_sim = np.where(iso, np.nan, res.p_value(self.alternative))
         self.q_sim = adjust_pvalues(self.p_sim, self.correction)
         self.z_sim = np.where(iso, np.nan, res.z_sim(observed))
+        self.reason = np.where(iso & (res.reasons() == ""), NO_NEIGHBOURS, res.reasons()).astype(str)
+        log_untested(type(self).__name__, self.ids, self.reason)
 
     def _observed(self, formula: np.ndarray) -> np.ndarray:
         """The statistic to report: the engine's own evaluation (the one its counts compare against, equal to
@@ -129,8 +166,7 @@ class _Local:
 class GetisOrdLocal(_Local):
     r"""Getis-Ord local :math:`G_i` and :math:`G_i^*` as z-scores, with ArcGIS's formula and ``Gi_Bin``.
 
-    :math:`G_i^*` (``star=True``, the unit in its own neighbourhood with weight 1, as ArcGIS's Hot Spot
-    Analysis):
+    :math:`G_i^*` (``star=True``, the unit in its own neighbourhood):
 
     .. math::
 
@@ -138,17 +174,31 @@ class GetisOrdLocal(_Local):
         {S \sqrt{\left[n \sum_j w_{ij}^2 - (\sum_j w_{ij})^2\right] / (n - 1)}}, \qquad
         \bar X = \frac{\sum_j x_j}{n}, \quad S = \sqrt{\frac{\sum_j x_j^2}{n} - \bar X^2}
 
-    (Ord & Getis 1995; ArcGIS Pro, "How Hot Spot Analysis (Getis-Ord Gi*) works"). :math:`G_i`
-    (``star=False``) leaves unit i out of the sums, the mean and the variance (:math:`n-1` other units,
-    Getis & Ord 1992). Weights are used as given (binary contiguity; ArcGIS does not row-standardise by
-    default); ``transform="r"`` row-standardises first.
+    (Ord & Getis 1995; ArcGIS Pro, "How Hot Spot Analysis (Getis-Ord Gi*) works"), the sums running over
+    :math:`j` including :math:`i`. :math:`G_i` (``star=False``) leaves unit i out of the sums, the mean and the
+    variance (:math:`n-1` other units, Getis & Ord 1992).
+
+    **Weights.** ``transform="b"`` (default): binary weights, self-weight 1 for Gi*: ArcGIS's default and
+    esda's ``G_Local(transform="B", star=True)``. ``transform="r"``: the self-weight is added *before*
+    row-standardisation, so each row, self included, sums to 1 (for contiguity or k-nearest weights every
+    weight is :math:`1/(k_i+1)`), as esda's ``G_Local(transform="R", star=True)`` (its
+    ``_infer_star_and_structure_w``: self-weight = the row's largest weight, then the transform) and ArcGIS's
+    row standardisation of a neighbourhood that includes the feature. ``self_weight`` sets that weight
+    otherwise (``"row_max"``, esda's rule, equal to 1 for binary graphs, or a number).
+
+    **z-score.** ``z="arcgis"`` (default): the formula above, valid for any weights. ``z="esda"``: esda's
+    ``Zs``, whose variance :math:`W_i (N - W_i) / (N-1) \cdot \ldots` assumes binary weights: equal to ArcGIS's
+    for binary weights, different for row-standardised ones (where :math:`\sum_j w_{ij}^2 \ne \sum_j w_{ij}`).
 
     ``p_norm`` is the two-sided normal p-value of the z-score and ``bin`` ArcGIS's ``Gi_Bin`` from it (±3, ±2,
-    ±1 at 99, 95, 90 %). ``p_sim`` and ``q_sim`` come from conditional randomisation of the neighbours' values.
+    ±1 at 99, 95, 90 %). ``p_sim`` and ``q_sim`` come from conditional randomisation of the neighbours' values
+    (``method="esda"``: esda's table and its :math:`G` statistic, p-values identical to esda's). Where the
+    z-score cannot be computed (a zero variance: every other value equal, or a neighbourhood of all units),
+    ``Zs`` is NaN or infinite, ``p_norm``, ``p_sim`` and ``q_sim`` are NaN, ``bin`` is 0 and ``reason`` says why.
 
     Attributes
     ----------
-    Zs, p_norm, bin, p_sim, q_sim, z_sim : ndarray
+    Zs, Gs, p_norm, bin, p_sim, q_sim, z_sim, reason : ndarray
     """
 
     def __init__(
@@ -158,6 +208,8 @@ class GetisOrdLocal(_Local):
         *,
         star: bool = True,
         transform: str = "b",
+        self_weight: Literal["row_max"] | float = "row_max",
+        z: Literal["arcgis", "esda"] = "arcgis",
         permutations: int = 999,
         seed: int,
         alpha: float = 0.05,
@@ -167,33 +219,41 @@ class GetisOrdLocal(_Local):
         method: Method = "shared",
     ) -> None:
         self._setup(permutations, seed, alpha, alternative, correction, method)
-        x, w, ids, iso = prepare(y, graph, "GetisOrdLocal", transform=transform, isolates=isolates)
+        if transform.lower() not in ("b", "r"):
+            raise StatisticsError(f"GetisOrdLocal: transform needs to be 'b' or 'r'; {transform!r} was given instead")
+        if z not in ("arcgis", "esda"):
+            raise StatisticsError(f"GetisOrdLocal: z needs to be 'arcgis' or 'esda'; {z!r} was given instead")
+        x, w0, ids, iso = prepare(
+            y, graph, "GetisOrdLocal", transform="o", isolates=isolates, min_units=MIN_LOCAL_UNITS
+        )
         self.ids, self.n, self.iso, self.star = ids, len(x), iso, star
+        cw = gi_weights(w0, star=star, transform=transform.lower(), self_weight=self_weight)
+        self.self_weight = cw.self_weight
         n = self.n
-        wsum = np.asarray(w.sum(axis=1)).ravel()
-        s1 = np.asarray(w.multiply(w).sum(axis=1)).ravel()
-        lag = w @ x
-        if star:
-            wi, s1i, num_base = wsum + 1.0, s1 + 1.0, lag + x
-            xbar = np.full(n, x.mean())
-            s = np.full(n, np.sqrt((x**2).mean() - x.mean() ** 2))
-            m = n
-        else:
-            wi, s1i, num_base = wsum, s1, lag
-            xbar = (x.sum() - x) / (n - 1)
-            s = np.sqrt(((x**2).sum() - x**2) / (n - 1) - xbar**2)
-            m = n - 1
-        den = s * np.sqrt((m * s1i - wi**2) / (m - 1))
+        rows = np.repeat(np.arange(n), cw.card)
+        wsum = np.bincount(rows, weights=cw.data, minlength=n) + cw.self_weight
+        s1 = np.bincount(rows, weights=cw.data**2, minlength=n) + cw.self_weight**2
 
-        def z_of(numerator: np.ndarray) -> np.ndarray:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return (numerator - xbar * wi) / den
+        def lag(v: np.ndarray) -> np.ndarray:
+            return np.bincount(rows, weights=cw.data * v[cw.indices], minlength=n) + cw.self_weight * v
 
-        self.Zs = np.where(iso, np.nan, z_of(num_base))
-        cw = CSRWeights.from_sparse(w)
-        self._run("gistar" if star else "gi", x, with_self_weight(cw) if star else cw, self.Zs)
-        self.Zs = self._observed(self.Zs)
-        self.p_norm = np.where(iso, np.nan, p_from_z(self.Zs, alternative))
+        m = n if star else n - 1
+        total = x.sum() if star else x.sum() - x
+        xc = x - x.mean()  # z-scores from centred values: a variable shifted by 1e7 keeps its precision
+        xbar_c, var, den = gi_moments(xc, wsum, s1, star=star)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.Gs = np.where(iso, np.nan, lag(x) / total)
+            if z == "arcgis":  # no z-score without a variance: NaN, not the sign of a rounding error over 0
+                zs = np.where(den > 0, (lag(xc) - xbar_c * wsum) / den, np.nan)
+            else:  # esda's G_Local.calc: the variance of G for binary weights
+                ev = wsum * (m - wsum) / (m - 1) / m**2 * var / (total / m) ** 2
+                zs = np.where(den > 0, (self.Gs - wsum / m) / np.sqrt(ev), np.nan)
+        self.Zs = np.where(iso, np.nan, zs)
+        self._run("gistar" if star else "gi", x, cw, self.Zs, esda_z=x, esda_observed=self.Gs)
+        if z == "arcgis":
+            self.Zs = self._observed(self.Zs)
+        finite = np.isfinite(self.Zs)
+        self.p_norm = np.where(iso | ~finite, np.nan, p_from_z(np.where(finite, self.Zs, 0.0), alternative))
         self.bin = gi_bin(self.Zs)
 
     def to_frame(self) -> pd.DataFrame:
@@ -207,7 +267,10 @@ class GetisOrdLocal(_Local):
 class LocalGeary(_Local):
     r"""Local Geary :math:`c_i = \sum_j w_{ij} (z_i - z_j)^2` on the row-standardised graph (Anselin 2019).
 
-    :math:`z` is standardised with the population standard deviation, as esda's ``Geary_Local`` and GeoDa.
+    ``scale="esda"`` (default): :math:`z` standardised with the population standard deviation, esda's
+    ``Geary_Local.localG``. ``scale="geoda"``: GeoDa's value, which standardises with the sample standard
+    deviation, :math:`c_i \cdot (n-1)/n` (checked against pygeoda 0.1.3 on Columbus: our esda-scale value is
+    GeoDa's times :math:`n/(n-1)` = 49/48 to 1e-15). The scale changes no p-value and no label.
     Small :math:`c_i` is positive association. Labels in GeoDa's vocabulary: "High-High" / "Low-Low"
     (significant, :math:`c_i` below the mean of the :math:`c`, :math:`x_i` above / below the mean),
     "Other Positive", "Negative" (significant, :math:`c_i` above the mean), "not significant",
@@ -230,9 +293,12 @@ class LocalGeary(_Local):
         correction: Correction = "bh",
         isolates: Literal["raise", "keep"] = "raise",
         method: Method = "shared",
+        scale: Literal["esda", "geoda"] = "esda",
     ) -> None:
         self._setup(permutations, seed, alpha, alternative, correction, method)
-        x, w, ids, iso = prepare(y, graph, "LocalGeary", isolates=isolates)
+        if scale not in ("esda", "geoda"):
+            raise StatisticsError(f"LocalGeary: scale needs to be 'esda' or 'geoda'; {scale!r} was given instead")
+        x, w, ids, iso = prepare(y, graph, "LocalGeary", isolates=isolates, min_units=MIN_LOCAL_UNITS)
         self.ids, self.n, self.iso = ids, len(x), iso
         z = (x - x.mean()) / x.std()
         wsum = np.asarray(w.sum(axis=1)).ravel()
@@ -253,6 +319,8 @@ class LocalGeary(_Local):
         ).astype(object)
         self.labels[sig & ~low & ~iso] = "Negative"
         self.labels = self.labels.astype(str)
+        if scale == "geoda":
+            self.localG = self.localG * (self.n - 1) / self.n
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -263,8 +331,9 @@ class LocalGeary(_Local):
 
 class BivariateLocalMoran(_Local):
     r"""Bivariate LISA: :math:`I_i = (n-1) z^x_i \sum_j w_{ij} z^y_j / \sum_k (z^x_k)^2`, :math:`x` at i against
-    the lag of :math:`y`, row-standardised weights (esda's ``Moran_Local_BV``; GeoDa omits the factor
-    :math:`(n-1)/n`, which changes no p-value and no label).
+    the lag of :math:`y`, row-standardised weights: esda's ``Moran_Local_BV`` and GeoDa's bivariate LISA value,
+    the same number (GeoDa standardises by the sample standard deviation; checked against pygeoda 0.1.3 on
+    Columbus, CRIME against HOVAL: ratio 1 to 1e-15).
 
     Conditional randomisation of the neighbours' :math:`y`. Labels: the quadrant of
     :math:`(z^x_i, \text{lag } z^y_i)` when significant.
@@ -289,7 +358,7 @@ class BivariateLocalMoran(_Local):
         method: Method = "shared",
     ) -> None:
         self._setup(permutations, seed, alpha, alternative, correction, method)
-        xv, w, ids, iso = prepare(x, graph, "BivariateLocalMoran", isolates=isolates)
+        xv, w, ids, iso = prepare(x, graph, "BivariateLocalMoran", isolates=isolates, min_units=MIN_LOCAL_UNITS)
         yv, _, _, _ = prepare(y, graph, "BivariateLocalMoran", isolates=isolates)
         self.ids, self.n, self.iso = ids, len(xv), iso
         zx = (xv - xv.mean()) / xv.std()
@@ -338,7 +407,15 @@ class LocalJoinCount(_Local):
         method: Method = "shared",
     ) -> None:
         self._setup(permutations, seed, alpha, "greater", correction, method)
-        xv, w, ids, iso = prepare(x, graph, "LocalJoinCount", transform="b", isolates=isolates, check_constant=False)
+        xv, w, ids, iso = prepare(
+            x,
+            graph,
+            "LocalJoinCount",
+            transform="b",
+            isolates=isolates,
+            check_constant=False,
+            min_units=MIN_LOCAL_UNITS,
+        )
         if not np.isin(xv, (0.0, 1.0)).all():
             raise StatisticsError("LocalJoinCount needs a 0/1 variable")
         self.ids, self.n = ids, len(xv)
