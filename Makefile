@@ -42,9 +42,11 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	$(BIN)/python -m spatial_poverty.stats.engine
 	touch $@
 
-# The permutation engine against esda (benchmarks/bench_engine.py; a few minutes, esda skipped at 1M units).
+# The permutation engine against esda (benchmarks/bench_engine.py; a few minutes, esda skipped at 1M units), and the
+# small-area engine's design-based simulation and timings (benchmarks/bench_sae.py; about 2 minutes).
 bench: setup
 	$(BIN)/python benchmarks/bench_engine.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_sae.py
 
 clean-env:
 	rm -rf $(VENV) $(TOOLS)

@@ -13,43 +13,24 @@ Exit codes
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
+from spatial_poverty.cli.common import EXIT_CODES, Terminated, err
+from spatial_poverty.cli.common import errors as _errors
+from spatial_poverty.cli.sae import sae_app
 from spatial_poverty.cli.stats import stats_app
-from spatial_poverty.errors import (
-    ConfigError,
-    DataSourceError,
-    ExportError,
-    IngestError,
-    OutputExistsError,
-    RunLockedError,
-    SpatialPovertyError,
-    StatisticsError,
-)
 
 if TYPE_CHECKING:
     from spatial_poverty.pipeline.config import PipelineConfig
 
-__all__ = ["EXIT_CODES", "app"]
-
-#: Exit code per error class (most specific first).
-EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
-    (ConfigError, 3),
-    (DataSourceError, 4),
-    (IngestError, 4),
-    (OutputExistsError, 6),
-    (RunLockedError, 8),
-    (ExportError, 5),
-    (StatisticsError, 7),
-)
+__all__ = ["EXIT_CODES", "Terminated", "app"]
 
 app = typer.Typer(
     name="spatial-poverty",
@@ -63,8 +44,8 @@ data_app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.add_typer(stats_app, name="stats")
+app.add_typer(sae_app, name="sae")
 
-err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
 Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv for debug).")]
@@ -77,42 +58,6 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     handler.setLevel(level)  # the handler filters: a run may lower the package's level to fill run.log
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
-
-
-def _fail(exc: BaseException) -> NoReturn:
-    for cls, code in EXIT_CODES:
-        if isinstance(exc, cls):
-            err.print(f"[bold red]error[/] ({cls.__name__}, exit {code}):", highlight=False)
-            err.print(str(exc), markup=False, highlight=False)
-            raise typer.Exit(code)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-class Terminated(BaseException):
-    """SIGTERM (what cron, systemd and batch schedulers send on timeout), raised where the run is."""
-
-
-def _on_sigterm(signum: int, frame: object) -> NoReturn:
-    raise Terminated
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Exit codes for the package's errors; SIGINT (130) and SIGTERM (143) stop the run like an error does: the
-    staging folder is removed, the lock released and the previous output left as it was."""
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        yield
-    except SpatialPovertyError as exc:
-        _fail(exc)
-    except KeyboardInterrupt:
-        err.print("interrupted; nothing was published")
-        raise typer.Exit(130) from None
-    except Terminated:
-        err.print("terminated (SIGTERM); nothing was published")
-        raise typer.Exit(143) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @app.command()

@@ -304,7 +304,7 @@ def moran(
 ) -> None:
     """Global Moran's I: JSON with I, EI, z_norm, p_norm, z_rand, p_rand, p_sim."""
     _setup(verbose)
-    from spatial_poverty.cli.main import _errors
+    from spatial_poverty.cli.common import errors as _errors
 
     with _errors():
         _global("moran", input_, id_field, [var], weights, transform, permutations, seed, alternative, out, force,
@@ -331,7 +331,7 @@ def moran_rate(
 ) -> None:
     """Moran's I of the rate EVENTS/BASE with the Empirical-Bayes standardisation of Assunção & Reis (1999)."""
     _setup(verbose)
-    from spatial_poverty.cli.main import _errors
+    from spatial_poverty.cli.common import errors as _errors
 
     with _errors():
         _global("moran-rate", input_, id_field, [events, base], weights, transform, permutations, seed, alternative,
@@ -357,7 +357,7 @@ def geary(
 ) -> None:
     """Geary's C: JSON with C, EC, z_norm, p_norm, z_rand, p_rand, p_sim."""
     _setup(verbose)
-    from spatial_poverty.cli.main import _errors
+    from spatial_poverty.cli.common import errors as _errors
 
     with _errors():
         _global("geary", input_, id_field, [var], weights, transform, permutations, seed, alternative, out, force,
@@ -389,7 +389,7 @@ def lisa(
 ) -> None:
     """Local Moran (LISA): a layer with the id field, lisa_i, lisa_p, lisa_q, lisa_cluster (GeoDa labels)."""
     _setup(verbose)
-    from spatial_poverty.cli.main import _errors
+    from spatial_poverty.cli.common import errors as _errors
 
     with _errors():
         target = out or _default_out(input_, "lisa", var)
@@ -532,7 +532,7 @@ def gistar(
 ) -> None:
     """Getis-Ord Gi* hot spots (ArcGIS's formula): a layer with the id field, gi_z, gi_p, gi_bin."""
     _setup(verbose)
-    from spatial_poverty.cli.main import _errors
+    from spatial_poverty.cli.common import errors as _errors
     from spatial_poverty.stats import GetisOrdLocal
 
     with _errors():

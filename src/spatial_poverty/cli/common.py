@@ -1,0 +1,79 @@
+"""What every verb of the command line shares: exit codes per error class and the handling of signals.
+
+Exit codes: 0 success · 1 unexpected internal error · 2 wrong command-line usage · 3 bad configuration ·
+4 bad or missing input data · 5 output could not be written, validated or published · 6 output exists and
+--force was not given · 7 a statistic cannot be computed on these data · 8 another run is producing the same
+output (refused) · 130 interrupted (SIGINT) · 143 terminated (SIGTERM).
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from spatial_poverty.errors import (
+    ConfigError,
+    DataSourceError,
+    ExportError,
+    IngestError,
+    OutputExistsError,
+    RunLockedError,
+    SpatialPovertyError,
+    StatisticsError,
+)
+
+__all__ = ["EXIT_CODES", "Terminated", "err", "errors", "fail"]
+
+err = Console(stderr=True, soft_wrap=True)
+
+#: Exit code per error class (most specific first).
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (ConfigError, 3),
+    (DataSourceError, 4),
+    (IngestError, 4),
+    (OutputExistsError, 6),
+    (RunLockedError, 8),
+    (ExportError, 5),
+    (StatisticsError, 7),
+)
+
+
+def fail(exc: BaseException) -> NoReturn:
+    for cls, code in EXIT_CODES:
+        if isinstance(exc, cls):
+            err.print(f"[bold red]error[/] ({cls.__name__}, exit {code}):", highlight=False)
+            err.print(str(exc), markup=False, highlight=False)
+            raise typer.Exit(code)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Terminated(BaseException):
+    """SIGTERM (what cron, systemd and batch schedulers send on timeout), raised where the run is."""
+
+
+def _on_sigterm(signum: int, frame: object) -> NoReturn:
+    raise Terminated
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Exit codes for the package's errors; SIGINT (130) and SIGTERM (143) stop the run like an error does: the
+    staging folder is removed, the lock released and the previous output left as it was."""
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    except SpatialPovertyError as exc:
+        fail(exc)
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing was published")
+        raise typer.Exit(130) from None
+    except Terminated:
+        err.print("terminated (SIGTERM); nothing was published")
+        raise typer.Exit(143) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)

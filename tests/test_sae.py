@@ -1,0 +1,296 @@
+"""Small-area estimation engine: published values (R survey / Stata, R sae), replicate against Taylor variance,
+properties, bad input, and a small seeded design-based simulation on the real municipalities (SYNTHETIC data).
+
+The textbook files come from ``../shared/sae_reference`` (PROVENANCE.md: copied from the samplics 0.6.1 wheel,
+MIT; NHANES II, NCHS; milk expenditure, Arora & Lahiri 1997 as distributed with R sae).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spatial_poverty.errors import IngestError, StatisticsError
+from spatial_poverty.sae import Design, direct_estimates
+from spatial_poverty.sae.fh import benchmark, fit_fh, quality_class
+
+from .conftest import ROOT, run_cli
+
+REFERENCE = ROOT.parent / "shared" / "sae_reference"
+#: NHANES II zinc (Stata `svy: mean zinc`, R `survey::svymean`).
+ZINC_MEAN, ZINC_SE = 87.18206705, 0.49448269
+#: Milk expenditure Fay-Herriot (R sae eblupFH/mseFH), converged values; R sae stops at a 1e-4 step.
+MILK_REML_S2, MILK_EBLUP_1, MILK_MSE_1, MILK_ML_S2 = 0.0185503, 1.021970, 0.013460, 0.01551755
+RTOL_PUBLISHED = 1e-7  # published to 8-10 significant digits
+ATOL_7DIGITS = 5e-7  # published to 6-7 decimals
+RTOL_SAE_STOP = 1e-5  # R sae's ML stops at a relative step of 1e-4: its value differs in the 6th digit
+
+
+@pytest.fixture(scope="module")
+def reference() -> Path:
+    if not (REFERENCE / "nhanes2.csv").is_file():
+        msg = f"the SAE reference data are not at {REFERENCE}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return REFERENCE
+
+
+def test_nhanes_zinc_mean_and_taylor_se_through_the_command_line(reference, tmp_path):
+    out = tmp_path / "zinc.csv"
+    proc = run_cli("sae", "direct", str(reference / "nhanes2.csv"), "--y", "zinc", "--weight", "finalwgt",
+                   "--strata", "stratid", "--psu", "psuid", "--out", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["domain", "n", "estimate", "variance", "se", "cv", "deff", "n_eff"]
+    assert len(table) == 1 and table["n"].iloc[0] == 9189  # rows without zinc are in no domain
+    np.testing.assert_allclose(table["estimate"].iloc[0], ZINC_MEAN, rtol=RTOL_PUBLISHED)
+    np.testing.assert_allclose(table["se"].iloc[0], ZINC_SE, rtol=RTOL_PUBLISHED)
+
+
+def test_a_domain_is_a_subpopulation_not_a_subset(reference):
+    """A domain that cuts across strata (race 2): its estimate from the full design keeps every stratum and PSU
+    (a PSU without a respondent of the domain adds a zero); the subset of the file drops them and gives another
+    variance."""
+    d = pd.read_csv(reference / "nhanes2.csv")
+    design = Design.taylor(d["finalwgt"].to_numpy(), strata=d["stratid"].to_numpy(), psu=d["psuid"].to_numpy())
+    by_race = direct_estimates(design, d["zinc"].to_numpy(), d["race"].to_numpy())
+    sub = d[d["race"] == 2]
+    alone = direct_estimates(
+        Design.taylor(
+            sub["finalwgt"].to_numpy(),
+            strata=sub["stratid"].to_numpy(),
+            psu=sub["psuid"].to_numpy(),
+            lonely_psu="certainty",
+        ),
+        sub["zinc"].to_numpy(),
+    )
+    np.testing.assert_allclose(by_race.loc["2", "estimate"], alone["estimate"].iloc[0], rtol=1e-12)
+    assert by_race.loc["2", "variance"] != pytest.approx(alone["variance"].iloc[0], rel=1e-3)
+    assert by_race["n"].sum() == 9189
+
+
+def test_jackknife_replicates_agree_with_the_equivalent_taylor_design(reference, tmp_path):
+    """NHANES II jackknife file: 62 replicates, 31 strata of 2 PSUs (each replicate drops one PSU and doubles
+    the other; the strata and PSUs are read back from the replicate pattern). For a total, the JKn variance
+    ((n_h - 1)/n_h = 1/2 per replicate, full-sample centring) equals the with-replacement Taylor variance exactly;
+    for a mean (a ratio) the two are asymptotically equivalent (Krewski & Rao 1981; Wolter 2007, ch. 4), here
+    within 0.1 %."""
+    d = pd.read_csv(reference / "nhanes2jk_subset.csv")
+    reps = d[[c for c in d.columns if c.startswith("jkw_")]].to_numpy(float)
+    w = d["finalwgt"].to_numpy(float)
+    stratum, psu = np.full(len(d), -1), np.full(len(d), -1)
+    for r in range(reps.shape[1]):
+        dropped, doubled = reps[:, r] == 0, np.isclose(reps[:, r], 2 * w)
+        stratum[dropped | doubled], psu[dropped], psu[doubled] = r // 2, 0, 1
+    assert (stratum >= 0).all() and len(set(stratum)) == 31
+    taylor = Design.taylor(w, strata=stratum, psu=psu)
+    jk_full = Design.replicates(w, reps, method="jkn", mse=True)
+    for var in ("height", "weight"):
+        y = d[var].to_numpy(float)
+        t_tot = direct_estimates(taylor, y, statistic="total")["se"].iloc[0]
+        j_tot = direct_estimates(jk_full, y, statistic="total")["se"].iloc[0]
+        np.testing.assert_allclose(j_tot, t_tot, rtol=1e-10)
+        t_mean = direct_estimates(taylor, y)["se"].iloc[0]
+        j_mean = direct_estimates(Design.replicates(w, reps, method="jkn"), y)["se"].iloc[0]
+        np.testing.assert_allclose(j_mean, t_mean, rtol=1e-3)
+    out = tmp_path / "jk.csv"  # the command line gives the same
+    proc = run_cli("sae", "direct", str(reference / "nhanes2jk_subset.csv"), "--y", "height", "--weight", "finalwgt",
+                   "--replicate-weights", "jkw_", "--replicate-method", "jkn", "--out", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    y = d["height"].to_numpy(float)
+    np.testing.assert_allclose(
+        pd.read_csv(out)["se"].iloc[0],
+        direct_estimates(Design.replicates(w, reps, method="jkn"), y)["se"].iloc[0],
+        rtol=1e-9,
+    )
+
+
+def _milk(reference: Path) -> pd.DataFrame:
+    d = pd.read_csv(reference / "expenditure_on_milk.csv")
+    d["variance"] = d["std_error"] ** 2
+    for k in (2, 3, 4):
+        d[f"major_{k}"] = (d["major_area"] == k).astype(int)
+    return d
+
+
+def test_milk_fay_herriot_reml_and_ml_through_the_command_line(reference, tmp_path):
+    d = _milk(reference)
+    d.to_csv(tmp_path / "milk.csv", index=False)
+    covs = "major_2,major_3,major_4"
+    for method in ("reml", "ml"):
+        out = tmp_path / f"milk_{method}.csv"
+        args = ["--id", "small_area", "--direct", "direct_est", "--variance", "variance", "--covariates", covs]
+        proc = run_cli("sae", "fh", str(tmp_path / "milk.csv"), *args, "--method", method, "--out", str(out))
+        assert proc.returncode == 0, proc.stderr
+        table = pd.read_csv(out, dtype={"id": str})
+        summary = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+        assert list(table.columns[:9]) == ["id", "direct", "direct_variance", "eblup", "mse", "cv", "ci_low",
+                                           "ci_high", "out_of_sample"]  # fmt: skip
+        assert set(summary) >= {"method", "sigma2_u", "beta", "loglik", "converged"} and "const" in summary["beta"]
+        if method == "reml":
+            np.testing.assert_allclose(summary["sigma2_u"], MILK_REML_S2, atol=ATOL_7DIGITS / 10)
+            np.testing.assert_allclose(table["eblup"].iloc[0], MILK_EBLUP_1, atol=ATOL_7DIGITS)
+            np.testing.assert_allclose(table["mse"].iloc[0], MILK_MSE_1, atol=ATOL_7DIGITS)
+        else:
+            np.testing.assert_allclose(summary["sigma2_u"], MILK_ML_S2, rtol=RTOL_SAE_STOP)
+        assert summary["converged"] is True
+
+
+def test_out_of_sample_areas_get_the_synthetic_estimate_and_its_mse(reference):
+    d = _milk(reference).set_index("small_area")
+    d.loc[[5, 20], ["direct_est", "variance"]] = np.nan
+    res = fit_fh(d, direct="direct_est", variance="variance", covariates=["major_2", "major_3", "major_4"])
+    e = res.estimates
+    assert e.loc[[5, 20], "out_of_sample"].all() and e["out_of_sample"].sum() == 2
+    x = np.array([1.0, *(d.loc[5, ["major_2", "major_3", "major_4"]].to_numpy(float))])
+    np.testing.assert_allclose(e.loc[5, "eblup"], x @ res.beta.to_numpy(), rtol=1e-12)
+    assert e.loc[5, "mse"] > res.sigma2_u  # sigma2_u + x'(X'V^-1X)^-1 x
+
+
+def test_adjusted_likelihood_never_gives_zero_variance():
+    """Direct estimates that fit the covariates better than their sampling variances allow: REML gives
+    sigma2_u = 0 (every EBLUP synthetic), the adjusted likelihood of Li & Lahiri (2010) a positive value."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=30)
+    d = pd.DataFrame({"y": 1 + 0.5 * x + rng.normal(scale=0.05, size=30), "v": 0.09, "x": x})
+    assert fit_fh(d, direct="y", variance="v", covariates=["x"]).sigma2_u == 0.0
+    assert fit_fh(d, direct="y", variance="v", covariates=["x"], method="adjusted").sigma2_u > 0.0
+
+
+def test_gamma_tends_to_one_as_the_sampling_variance_vanishes(reference):
+    d = _milk(reference)
+    gammas = []
+    for scale in (1.0, 1e-2, 1e-4, 1e-6):
+        res = fit_fh(d.assign(variance=d["variance"] * scale), direct="direct_est", variance="variance",
+                     covariates=["major_2", "major_3", "major_4"])  # fmt: skip
+        gammas.append(res.estimates["gamma"].min())
+    assert np.all(np.diff(gammas) > 0) and gammas[-1] > 0.999
+
+
+def test_benchmarked_estimates_add_up_exactly(reference):
+    d = _milk(reference)
+    d["population"] = np.arange(1, len(d) + 1) * 1000.0
+    for how in ("ratio", "difference"):
+        res = fit_fh(
+            d,
+            direct="direct_est",
+            variance="variance",
+            covariates=["major_2", "major_3", "major_4"],
+            population="population",
+            benchmark_value=1.05,
+            benchmark_method=how,
+            bootstrap=100,
+            seed=1,
+        )
+        w = d["population"].to_numpy() / d["population"].sum()
+        np.testing.assert_allclose(w @ res.estimates["eblup"].to_numpy(), 1.05, rtol=1e-12)
+        assert res.extra["mse_method"] == "parametric bootstrap"  # the benchmarking step is in the MSE
+    np.testing.assert_allclose(benchmark(np.array([1.0, 3.0]), np.array([1.0, 1.0]), 4.0), [2.0, 6.0])
+
+
+def test_proportions_stay_in_the_unit_interval_with_the_arcsine_transform():
+    """Shares near 0 and 1 with tiny samples: the untransformed model can leave [0, 1], the arcsine model's
+    estimates and intervals cannot (bias-corrected back-transform)."""
+    rng = np.random.default_rng(11)
+    n = rng.integers(3, 40, size=60)
+    p = np.clip(rng.beta(0.4, 2.0, size=60), 0, 1)
+    y = rng.binomial(n, p) / n
+    d = pd.DataFrame({"p": y, "n": n.astype(float), "x": p + rng.normal(scale=0.1, size=60)})
+    d["v"] = np.maximum(d["p"] * (1 - d["p"]), 0.05) / d["n"]
+    plain = fit_fh(d, direct="p", variance="v", covariates=["x"]).estimates
+    arc = fit_fh(d, direct="p", variance=None, covariates=["x"], transform="arcsin", sample_size="n",
+                 bootstrap=200, seed=3).estimates  # fmt: skip
+    assert ((plain["ci_low"] < 0) | (plain["eblup"] < 0)).any()  # what the transform is for
+    for col in ("eblup", "ci_low", "ci_high"):
+        assert arc[col].between(0, 1).all(), col
+    assert (arc["ci_low"] <= arc["eblup"]).all() and (arc["eblup"] <= arc["ci_high"]).all()
+
+
+def test_quality_classes():
+    assert list(quality_class(np.array([0.1, 0.2, 0.25, 0.34, np.nan]))) == [
+        "publish", "publish", "flag", "suppress", "suppress"]  # fmt: skip
+    assert list(quality_class(np.array([0.17]), (0.165, 1 / 3))) == ["flag"]
+
+
+def test_bad_input_is_named(reference, tmp_path):
+    d = _milk(reference)
+    bad = d.copy()
+    bad.loc[3, "variance"] = 0.0
+    bad.to_csv(tmp_path / "zero.csv", index=False)
+    proc = run_cli("sae", "fh", str(tmp_path / "zero.csv"), "--id", "small_area", "--direct", "direct_est",
+                   "--variance", "variance", "--covariates", "major_2", "--out", str(tmp_path / "o.csv"))  # fmt: skip
+    assert proc.returncode == 4 and "area '4', column 'variance': 0.0" in proc.stderr, proc.stderr
+    d.assign(twice=d["major_2"] * 2).to_csv(tmp_path / "col.csv", index=False)
+    args = ["--id", "small_area", "--direct", "direct_est", "--variance", "variance", "--out", str(tmp_path / "o.csv")]
+    proc = run_cli("sae", "fh", str(tmp_path / "col.csv"), *args, "--covariates", "major_2,twice")
+    assert proc.returncode == 7 and "collinear covariates ['twice']" in proc.stderr, proc.stderr
+    survey = pd.read_csv(reference / "nhanes2.csv").head(200)
+    survey.loc[7, "finalwgt"] = -1
+    survey.to_csv(tmp_path / "w.csv", index=False)
+    proc = run_cli("sae", "direct", str(tmp_path / "w.csv"), "--y", "zinc", "--weight", "finalwgt",
+                   "--strata", "nostratum", "--out", str(tmp_path / "o.csv"))  # fmt: skip
+    assert proc.returncode == 4 and "column(s) ['nostratum'] are missing" in proc.stderr
+    proc = run_cli("sae", "direct", str(tmp_path / "w.csv"), "--y", "zinc", "--weight", "finalwgt",
+                   "--out", str(tmp_path / "o.csv"))  # fmt: skip
+    assert proc.returncode == 4 and "row 9" in proc.stderr and "-1.0" in proc.stderr, proc.stderr
+    with pytest.raises(StatisticsError, match="stratum '1' has a single PSU"):
+        one = survey[survey["stratid"] == 1].head(5).assign(finalwgt=1.0)
+        direct_estimates(Design.taylor(one["finalwgt"].to_numpy(), strata=one["stratid"].to_numpy(),
+                                       psu=one["psuid"].to_numpy() * 0), one["zinc"].to_numpy())  # fmt: skip
+    with pytest.raises(IngestError, match="weights need to be positive"):
+        Design.taylor(np.array([1.0, 0.0]))
+
+
+def test_lonely_psu_options_and_tiny_domains():
+    """A stratum with one PSU: fail (named), certainty (no variance), adjust, average; a domain with one
+    respondent is reported with no variance, not refused."""
+    w = np.ones(7)
+    strata = np.array([1, 1, 1, 1, 2, 2, 3])
+    psu = np.array([1, 1, 2, 2, 1, 2, 1])
+    y = np.array([1.0, 2, 3, 4, 5, 6, 10])
+    with pytest.raises(StatisticsError, match="stratum '3' has a single PSU"):
+        direct_estimates(Design.taylor(w, strata=strata, psu=psu), y)
+    v = {how: direct_estimates(Design.taylor(w, strata=strata, psu=psu, lonely_psu=how), y)["variance"].iloc[0]
+         for how in ("certainty", "adjust", "average")}  # fmt: skip
+    assert v["certainty"] < v["average"] and v["certainty"] < v["adjust"]
+    dom = np.array(["a"] * 6 + ["b"])
+    t = direct_estimates(Design.taylor(w, strata=strata, psu=psu, lonely_psu="certainty"), y, dom)
+    assert t.loc["b", "n"] == 1 and t.loc["b", "estimate"] == 10 and np.isnan(t.loc["b", "variance"])
+
+
+@pytest.fixture(scope="module")
+def municipalities(bundle):
+    """The 332 municipalities of 2021 (real: ELSTAT boundaries and census population)."""
+    from spatial_poverty.indicators import area_km2, population_density
+    from spatial_poverty.ingest import (
+        join_boundaries_population,
+        read_municipal_boundaries,
+        read_population,
+        select_area,
+    )
+
+    b = read_municipal_boundaries(bundle / "elstat_2021" / "DHMOI_2021.zip")
+    p = read_population(bundle / "elstat_2021" / "dimdata.json")
+    m = select_area(join_boundaries_population(b, p))
+    return m.assign(density=population_density(m["pop_2021"], area_km2(m)), stratum=m["region_el"])
+
+
+def test_design_based_simulation_covers_the_truth(municipalities):
+    """SYNTHETIC population on the 332 real municipalities, 12 stratified two-stage samples of 6,000
+    households (seeded): the model's 95 % intervals cover the true shares in 93-97 % of (area, sample) pairs,
+    in and out of sample, and its mean relative RMSE is below the direct estimator's."""
+    from spatial_poverty.sae.simulate import SYNTHETIC, evaluate, synthetic_population
+
+    pop = synthetic_population(municipalities, seed=2026)
+    assert len(pop.frame) == 332 and pop.label == SYNTHETIC
+    r = evaluate(pop, replicates=12, seed=7, bootstrap=20)
+    assert 0.93 <= r["coverage_in_sample"] <= 0.97, r
+    assert 0.93 <= r["coverage_out_of_sample"] <= 0.99, r
+    assert r["rrmse_eblup_mean"] < r["rrmse_direct_mean"], r
+    assert r["publishable_eblup_mean"] > r["publishable_direct_mean"], r
