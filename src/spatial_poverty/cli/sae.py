@@ -146,6 +146,30 @@ def _write(out: Path, frame: pd.DataFrame, *, force: bool, summary: dict[str, An
                 os.unlink(name)
 
 
+def _spatial_weights(areas: Path, ids: pd.Index, weights: Path | None, layer: str | None) -> np.ndarray:
+    """The proximity matrix of the areas, rows in ``ids`` order: a GAL/GWT file, or for a GeoPackage the
+    project's contiguity weights with the archipelago policy (queen, islands linked to their 3 nearest)."""
+    from spatial_poverty.errors import IngestError
+
+    if weights is not None:
+        from spatial_poverty.stats.weights import read_weights_file
+
+        graph = read_weights_file(weights, pd.Index(ids.astype(str)))
+    else:
+        if areas.suffix.lower() in (".csv", ".txt"):
+            raise IngestError("--spatial with a CSV needs --weights FILE.gal (a GeoPackage brings its geometry)")
+        import geopandas as gpd
+
+        from spatial_poverty.stats import WeightsSpec, build_weights
+
+        gdf = gpd.read_file(areas, layer=layer)
+        gdf.index = pd.Index(gdf[ids.name].astype(str), name=ids.name)
+        graph, _ = build_weights(gdf.loc[ids], WeightsSpec(kind="queen", island_policy="knn", island_k=3))
+    dense = graph.sparse.toarray()
+    order = pd.Index(graph.unique_ids.astype(str)).get_indexer(ids.astype(str))
+    return dense[np.ix_(order, order)]
+
+
 @sae_app.command("direct")
 def direct(
     survey: Annotated[Path, typer.Argument(help="Survey microdata: CSV (one row per respondent) or a vector file.")],
@@ -240,9 +264,13 @@ def fh(
         Quality, typer.Option("--quality", help="CV thresholds: eu (20/33.3 %) or statcan.")
     ] = Quality.eu,
     layer: Annotated[str | None, typer.Option("--layer", help="Layer of a GeoPackage.")] = None,
+    spatial: Annotated[bool, typer.Option("--spatial", help="Spatial (SAR) Fay-Herriot model.")] = False,
+    weights: Annotated[
+        Path | None, typer.Option("--weights", help="GAL/GWT weights (default with a GeoPackage: the project's).")
+    ] = None,
     force: Force = False,
 ) -> None:
-    """Fay-Herriot EBLUPs with their MSE, intervals and quality classes."""
+    """Fay-Herriot EBLUPs with their MSE, intervals and quality classes (``--spatial``: SAR area effects)."""
     from spatial_poverty.cli.common import errors
     from spatial_poverty.errors import IngestError
     from spatial_poverty.sae.fh import QUALITY_THRESHOLDS, fit_fh
@@ -263,6 +291,7 @@ def fh(
                 raise IngestError(
                     f"{areas}, row {i + 2}: area {ids.iloc[i]!r} has a direct estimate or a variance but not both"
                 )
+        w_matrix = _spatial_weights(areas, data.index, weights, layer) if spatial else None
         if benchmark is not None and not benchmark_weights:
             raise IngestError("--benchmark needs --benchmark-weights (the population of each area)")
         res = fit_fh(
@@ -270,6 +299,7 @@ def fh(
             method=method.value, transform=transform.value, sample_size=sample_size, mse=mse.value,  # type: ignore[arg-type]
             bootstrap=bootstrap, seed=seed, population=benchmark_weights, benchmark_value=benchmark,
             benchmark_method=benchmark_method.value, thresholds=QUALITY_THRESHOLDS[quality.value], source=str(areas),  # type: ignore[arg-type]
+            spatial_weights=w_matrix,
         )  # fmt: skip
         cols = ["direct", "direct_variance", "eblup", "mse", "cv", "ci_low", "ci_high", "out_of_sample", "gamma",
                 "quality"]  # fmt: skip

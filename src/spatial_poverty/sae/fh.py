@@ -47,6 +47,7 @@ __all__ = [
     "fit_variance",
     "prasad_rao_mse",
     "quality_class",
+    "reml_loglik",
 ]
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,8 @@ def _pieces(s2: float, y: np.ndarray, x: np.ndarray, psi: np.ndarray):  # type: 
     return vi, q, beta, py
 
 
-def _reml_loglik(s2: float, y: np.ndarray, x: np.ndarray, psi: np.ndarray) -> float:
+def reml_loglik(s2: float, y: np.ndarray, x: np.ndarray, psi: np.ndarray) -> float:
+    """The REML log-likelihood of the Fay-Herriot model at ``sigma2_u = s2`` (up to a constant)."""
     vi, q, _, py = _pieces(s2, y, x, psi)
     r = py / vi  # y - X beta = V P y
     return float(-0.5 * (np.sum(np.log(s2 + psi)) - np.linalg.slogdet(q)[1] + r @ py))
@@ -126,7 +128,7 @@ def _fit_adjusted(y: np.ndarray, x: np.ndarray, psi: np.ndarray) -> tuple[float,
 
     hi = float(np.log(max(np.var(y) * 10, psi.max() * 10, 1e-8)))
     res = minimize_scalar(
-        lambda t: -(t + _reml_loglik(float(np.exp(t)), y, x, psi)),
+        lambda t: -(t + reml_loglik(float(np.exp(t)), y, x, psi)),
         bounds=(hi - 40.0, hi),
         method="bounded",
         options={"xatol": 1e-12, "maxiter": 500},
@@ -209,6 +211,7 @@ def fit_fh(
     benchmark_method: Literal["ratio", "difference"] = "ratio",
     thresholds: tuple[float, float] = QUALITY_THRESHOLDS["eu"],
     source: str = "areas",
+    spatial_weights: np.ndarray | None = None,
 ) -> FHResult:
     """Fit the Fay-Herriot model on an area table and return its estimates.
 
@@ -226,6 +229,10 @@ def fit_fh(
         The arcsine transform and benchmarking always use the bootstrap (``bootstrap`` replicates, ``seed``).
     population, benchmark_value, benchmark_method
         Benchmark the estimates so that their ``population``-weighted mean equals ``benchmark_value``.
+    spatial_weights : array (m, m), optional
+        Proximity of the areas (rows in ``data`` order): the spatial (SAR) model of
+        :mod:`~spatial_poverty.sae.spatial` instead, REML or ML, analytic (``mseSFH``) or bootstrap MSE; every
+        area must be in sample, and neither the arcsine transform nor benchmarking is combined with it.
 
     Returns
     -------
@@ -285,11 +292,16 @@ def fit_fh(
     if rank < x.shape[1]:
         dup = _collinear(x, xcols)
         raise StatisticsError(f"{source}: collinear covariates {dup}; drop one of them")
+    if spatial_weights is not None:
+        weighted = population is not None and benchmark_value is not None
+        return _fit_spatial(df, y_raw, psi, xall, xcols, ins, spatial_weights, method=method, mse=mse,
+                            bootstrap=bootstrap, seed=seed, thresholds=thresholds, source=source, variance=variance,
+                            transform=transform, weighted=weighted)  # fmt: skip
     s2, its, conv, step = fit_variance(yi, x, pi, method=method)
     if not conv:
         raise StatisticsError(f"{source}: the {method} fit did not converge in {its} iterations (last step {step:.3g})")
     _vi, q, beta, _ = _pieces(s2, yi, x, pi)
-    loglik = _ml_loglik(s2, yi, x, pi) if method == "ml" else _reml_loglik(s2, yi, x, pi)
+    loglik = _ml_loglik(s2, yi, x, pi) if method == "ml" else reml_loglik(s2, yi, x, pi)
     gamma = np.full(len(df), np.nan)
     gamma[ins] = s2 / (s2 + pi)
     synth = xall @ beta
@@ -351,6 +363,83 @@ def fit_fh(
     if weights is not None:
         extra |= {"benchmark": {"value": benchmark_value, "method": benchmark_method, "weights": population}}
     return FHResult(method, s2, beta_s, se_b, loglik, conv, its, transform, out, extra)
+
+
+def _fit_spatial(
+    df: pd.DataFrame,
+    y: np.ndarray,
+    psi: np.ndarray,
+    x: np.ndarray,
+    xcols: list[str],
+    ins: np.ndarray,
+    w: np.ndarray,
+    *,
+    method: str,
+    mse: str,
+    bootstrap: int,
+    seed: int,
+    thresholds: tuple[float, float],
+    source: str,
+    variance: str | None,
+    transform: str,
+    weighted: bool,
+) -> FHResult:
+    """The spatial Fay-Herriot branch of :func:`fit_fh` (every area in sample, as R ``sae::eblupSFH``)."""
+    from spatial_poverty.sae.spatial import fit_sfh, sfh_bootstrap_mse, sfh_mse
+
+    if not ins.all():
+        raise StatisticsError(
+            f"{source}: the spatial model needs every area in sample (as R sae::eblupSFH); areas "
+            f"{list(df.index[~ins][:5])} have no direct estimate: drop them or use the non-spatial model"
+        )
+    if transform != "none" or weighted:
+        raise StatisticsError("the spatial model is not combined with the arcsine transform or benchmarking")
+    if method not in ("reml", "ml"):
+        raise StatisticsError(f"the spatial model is fitted by reml or ml; {method!r} was given")
+    w = np.asarray(w, dtype=float)
+    if w.shape != (len(df), len(df)):
+        raise StatisticsError(f"{source}: spatial weights of shape {w.shape} for {len(df)} areas")
+    fit = fit_sfh(y, x, psi, w, method=method)
+    if mse == "bootstrap":
+        m_ = sfh_bootstrap_mse(fit, x, psi, w, b=bootstrap, seed=seed, method=method)
+    else:
+        m_ = sfh_mse(fit, x, psi, w)
+    se = np.sqrt(m_)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cv = se / np.abs(fit.eblup)
+    gamma = np.full(len(df), np.nan)  # no single shrinkage factor: the effects borrow from the neighbours too
+    out = pd.DataFrame(
+        {
+            "direct": y,
+            "direct_variance": psi if variance else np.nan,
+            "eblup": fit.eblup,
+            "mse": m_,
+            "cv": cv,
+            "ci_low": fit.eblup - Z95 * se,
+            "ci_high": fit.eblup + Z95 * se,
+            "out_of_sample": False,
+            "gamma": gamma,
+            "synthetic": x @ fit.beta,
+        },
+        index=df.index,
+    )
+    out["quality"] = quality_class(cv, thresholds)
+    isolates = [str(df.index[i]) for i in fit.isolates]
+    extra: dict[str, object] = {
+        "rho": fit.rho,
+        "model": "spatial Fay-Herriot (SAR area effects)",
+        "isolates": isolates,
+        "isolates_note": "areas without a neighbour keep an independent area effect",
+        "mse_method": "parametric bootstrap" if mse == "bootstrap" else "mseSFH (g1 + g2 + 2 g3 - g4)",
+        "areas_in_sample": len(df),
+        "areas_out_of_sample": 0,
+    }
+    if mse == "bootstrap":
+        extra |= {"bootstrap": bootstrap, "seed": seed}
+    return FHResult(
+        method, fit.sigma2_u, pd.Series(fit.beta, index=xcols), pd.Series(np.sqrt(np.diag(fit.q)), index=xcols),
+        fit.loglik, fit.converged, fit.iterations, transform, out, extra,
+    )  # fmt: skip
 
 
 def _collinear(x: np.ndarray, names: list[str]) -> list[str]:
