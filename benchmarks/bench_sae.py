@@ -24,19 +24,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spatial_poverty.indicators import area_km2, population_density
-from spatial_poverty.ingest import join_boundaries_population, read_municipal_boundaries, read_population, select_area
 from spatial_poverty.sae.fh import fit_fh
-from spatial_poverty.sae.simulate import SYNTHETIC, draw_sample, evaluate, synthetic_population
+from spatial_poverty.sae.simulate import (
+    SYNTHETIC,
+    draw_sample,
+    evaluate,
+    knn_proximity,
+    municipal_frame,
+    synthetic_population,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def municipalities(bundle: Path) -> pd.DataFrame:
-    b = read_municipal_boundaries(bundle / "elstat_2021" / "DHMOI_2021.zip")
-    p = read_population(bundle / "elstat_2021" / "dimdata.json")
-    m = select_area(join_boundaries_population(b, p))
-    return m.assign(density=population_density(m["pop_2021"], area_km2(m)), stratum=m["region_el"])
 
 
 def _median_time(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
@@ -54,7 +52,7 @@ def main() -> None:
     ap.add_argument("--bundle", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--seed", type=int, default=2026)
     args = ap.parse_args()
-    m = municipalities(args.bundle)
+    m = municipal_frame(args.bundle)
     pop = synthetic_population(m, seed=args.seed)
     t0 = time.perf_counter()
     sim = evaluate(pop, replicates=args.replicates, seed=args.seed + 1, bootstrap=20)
@@ -101,15 +99,8 @@ def spatial_speed(m: pd.DataFrame, areas: pd.DataFrame) -> dict[str, float]:
         sfh_mse(fit_sfh(yy, xx, pp, ww), xx, pp, ww)
 
     out = {"sfh_reml_mse_332_s": _median_time(lambda: run(y, x, psi, w), 3)}
-    from scipy.spatial import cKDTree
-
     n = 1000
-    xy = rng.uniform(size=(n, 2))
-    _, idx = cKDTree(xy).query(xy, k=5)
-    w2 = np.zeros((n, n))
-    for i in range(n):
-        w2[i, idx[i, 1:]] = 1.0
-    w2 = np.maximum(w2, w2.T)
+    w2 = knn_proximity(rng.uniform(size=(n, 2)), 4)
     x2 = np.column_stack([np.ones(n), rng.normal(size=n)])
     p2 = np.full(n, 0.01)
     y2 = x2 @ [0.2, 0.05] + rng.normal(scale=0.12, size=n)

@@ -267,18 +267,9 @@ def test_lonely_psu_options_and_tiny_domains():
 @pytest.fixture(scope="module")
 def municipalities(bundle):
     """The 332 municipalities of 2021 (real: ELSTAT boundaries and census population)."""
-    from spatial_poverty.indicators import area_km2, population_density
-    from spatial_poverty.ingest import (
-        join_boundaries_population,
-        read_municipal_boundaries,
-        read_population,
-        select_area,
-    )
+    from spatial_poverty.sae.simulate import municipal_frame
 
-    b = read_municipal_boundaries(bundle / "elstat_2021" / "DHMOI_2021.zip")
-    p = read_population(bundle / "elstat_2021" / "dimdata.json")
-    m = select_area(join_boundaries_population(b, p))
-    return m.assign(density=population_density(m["pop_2021"], area_km2(m)), stratum=m["region_el"])
+    return municipal_frame(bundle)
 
 
 def test_design_based_simulation_covers_the_truth(municipalities):
@@ -301,15 +292,10 @@ def test_design_based_simulation_covers_the_truth(municipalities):
 
 def _sar_data(m: int, seed: int, rho: float = 0.6, s2: float = 0.05):  # type: ignore[no-untyped-def]
     """Fixture built here: m random points, symmetric 4-nearest-neighbour proximity, SAR effects."""
-    from scipy.spatial import cKDTree
+    from spatial_poverty.sae.simulate import knn_proximity
 
     rng = np.random.default_rng(seed)
-    xy = rng.uniform(size=(m, 2))
-    _, idx = cKDTree(xy).query(xy, k=5)
-    w = np.zeros((m, m))
-    for i in range(m):
-        w[i, idx[i, 1:]] = 1.0
-    w = np.maximum(w, w.T)
+    w = knn_proximity(rng.uniform(size=(m, 2)), 4)
     ws = w / w.sum(axis=1, keepdims=True)
     x = np.column_stack([np.ones(m), rng.normal(size=m)])
     psi = rng.uniform(0.02, 0.1, size=m)

@@ -8,9 +8,12 @@ output (refused) · 130 interrupted (SIGINT) · 143 terminated (SIGTERM).
 
 from __future__ import annotations
 
+import os
 import signal
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -27,7 +30,7 @@ from spatial_poverty.errors import (
     StatisticsError,
 )
 
-__all__ = ["EXIT_CODES", "Terminated", "err", "errors", "fail"]
+__all__ = ["EXIT_CODES", "Terminated", "atomic_write", "err", "errors", "fail"]
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -77,3 +80,20 @@ def errors() -> Iterator[None]:
         raise typer.Exit(143) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def atomic_write(out: Path, write: Callable[[Path], object]) -> None:
+    """Write ``out`` whole or not at all: ``write`` fills a temporary path beside it, which is then renamed."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=out.suffix)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()
+    try:
+        write(tmp)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise ExportError(f"could not write {out}: {exc}") from exc
+    finally:
+        if tmp.exists():
+            tmp.unlink()

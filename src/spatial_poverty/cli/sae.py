@@ -11,8 +11,6 @@ cells never start a formula. Bad data exit 4, a model that cannot be fitted 7 (`
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -122,28 +120,19 @@ def _numbers(frame: pd.DataFrame, column: str, path: Path, *, allow_empty: bool 
 
 
 def _write(out: Path, frame: pd.DataFrame, *, force: bool, summary: dict[str, Any] | None = None) -> None:
+    from spatial_poverty.cli.common import atomic_write
     from spatial_poverty.csv_cells import neutralise_frame
-    from spatial_poverty.errors import ExportError, OutputExistsError
+    from spatial_poverty.errors import OutputExistsError
 
     targets = [out] + ([out.with_suffix(".json")] if summary is not None else [])
     for t in targets:
         if t.exists() and not force:
             raise OutputExistsError(f"{t} exists; give --force to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
     writes = [(out, neutralise_frame(frame).to_csv(index=False, lineterminator="\n", float_format="%.10g"))]
     if summary is not None:
         writes.append((targets[1], json.dumps(summary, ensure_ascii=False, indent=2, default=float) + "\n"))
     for path, text in writes:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(name, path)
-        except OSError as exc:
-            raise ExportError(f"could not write {path}: {exc}") from exc
-        finally:
-            if os.path.exists(name):
-                os.unlink(name)
+        atomic_write(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
 
 
 def _spatial_weights(areas: Path, ids: pd.Index, weights: Path | None, layer: str | None) -> np.ndarray:

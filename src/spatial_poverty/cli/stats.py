@@ -20,6 +20,8 @@ from typing import Annotated, Any
 
 import typer
 
+from spatial_poverty.cli.common import atomic_write
+
 __all__ = ["stats_app"]
 
 logger = logging.getLogger(__name__)
@@ -193,25 +195,7 @@ def _emit_json(result: dict[str, Any], out: Path | None) -> None:
     text = json.dumps(result, ensure_ascii=False, indent=2, default=_json_default)
     typer.echo(text)
     if out is not None:
-        _atomic_write(out, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
-
-
-def _atomic_write(out: Path, write: Any) -> None:
-    from spatial_poverty.errors import ExportError
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=out.suffix)
-    os.close(fd)
-    tmp = Path(name)
-    tmp.unlink()
-    try:
-        write(tmp)
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise ExportError(f"could not write {out}: {exc}") from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        atomic_write(out, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
 
 
 def _write_layer(gdf: Any, out: Path, layer: str) -> None:
@@ -232,7 +216,7 @@ def _write_layer(gdf: Any, out: Path, layer: str) -> None:
             except OSError as exc:
                 raise ExportError(f"could not write {out}: {exc}") from exc
         return
-    _atomic_write(out, write)
+    atomic_write(out, write)
 
 
 def _setup(verbose: int) -> None:
@@ -476,7 +460,7 @@ def _lisa_lean(
     }
     name = f"lisa_{var}"
     if target.suffix.lower() == ".gpkg":
-        _atomic_write(target, lambda tmp: lisa_fast.write_gpkg_layer(tmp, name, columns, data))
+        atomic_write(target, lambda tmp: lisa_fast.write_gpkg_layer(tmp, name, columns, data))
     else:
         import geopandas as gpd
 

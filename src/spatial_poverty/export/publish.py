@@ -45,8 +45,9 @@ def foreign_entries(target: str | os.PathLike[str]) -> list[str]:
     try:
         manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
         listed = {str(o["path"]) for o in manifest["outputs"]} | {"manifest.json"}
-        manifest["run_id"]
     except (OSError, ValueError, KeyError, TypeError):
+        return ["."]
+    if "run_id" not in manifest:  # a manifest.json, but not a run's
         return ["."]
     folders = {p.as_posix() for name in listed for p in Path(name).parents if p != Path(".")}
     out = []

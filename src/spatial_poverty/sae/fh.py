@@ -340,7 +340,7 @@ def fit_fh(
     out = pd.DataFrame(
         {
             "direct": y_raw,
-            "direct_variance": df[variance].to_numpy(dtype=float) if variance else np.where(ins, np.nan, np.nan),
+            "direct_variance": df[variance].to_numpy(dtype=float) if variance else np.full(len(df), np.nan),
             "eblup": est,
             "mse": mse_final,
             "cv": cv,

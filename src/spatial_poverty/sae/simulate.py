@@ -25,13 +25,26 @@ intercept and :math:`x_i`; 95 % intervals back-transformed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from spatial_poverty.sae.fh import fit_fh
 
-__all__ = ["SYNTHETIC", "Population", "draw_sample", "evaluate", "synthetic_population"]
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = [
+    "SYNTHETIC",
+    "Population",
+    "draw_sample",
+    "evaluate",
+    "knn_proximity",
+    "municipal_frame",
+    "synthetic_population",
+]
 
 #: The label of everything this module produces.
 SYNTHETIC = "SYNTHETIC - demonstration data"
@@ -46,17 +59,39 @@ class Population:
     label: str = SYNTHETIC
 
 
-def _sar_effects(xy: np.ndarray, rho: float, rng: np.random.Generator, k: int = 5) -> np.ndarray:
+def knn_proximity(xy: np.ndarray, k: int = 5, *, symmetrise: str = "max") -> np.ndarray:
+    """Dense symmetric proximity of points, each linked to its ``k`` nearest: ``"max"`` binary (a link either
+    way), ``"sum"`` the directed links added (2 where both have the other among their nearest)."""
     from scipy.spatial import cKDTree
 
     n = len(xy)
     _, idx = cKDTree(xy).query(xy, k=k + 1)
     w = np.zeros((n, n))
-    for i in range(n):
-        w[i, idx[i, 1:]] = 1.0 / k
-    w = (w + w.T) / 2
+    w[np.repeat(np.arange(n), k), idx[:, 1:].ravel()] = 1.0
+    return np.maximum(w, w.T) if symmetrise == "max" else w + w.T
+
+
+def municipal_frame(bundle: Path) -> gpd.GeoDataFrame:
+    """The 332 municipalities of 2021 from the bundle (real: ELSTAT boundaries and census population), with
+    ``density`` and ``stratum`` (the region), the frame the simulation is built on."""
+    from spatial_poverty.indicators import area_km2, population_density
+    from spatial_poverty.ingest import (
+        join_boundaries_population,
+        read_municipal_boundaries,
+        read_population,
+        select_area,
+    )
+
+    b = read_municipal_boundaries(Path(bundle) / "elstat_2021" / "DHMOI_2021.zip")
+    p = read_population(Path(bundle) / "elstat_2021" / "dimdata.json")
+    m = select_area(join_boundaries_population(b, p))
+    return m.assign(density=population_density(m["pop_2021"], area_km2(m)), stratum=m["region_el"])
+
+
+def _sar_effects(xy: np.ndarray, rho: float, rng: np.random.Generator, k: int = 5) -> np.ndarray:
+    w = knn_proximity(xy, k, symmetrise="sum")
     w = w / w.sum(axis=1, keepdims=True)
-    u = np.linalg.solve(np.eye(n) - rho * w, rng.normal(size=n))
+    u = np.linalg.solve(np.eye(len(xy)) - rho * w, rng.normal(size=len(xy)))
     return (u - u.mean()) / u.std()
 
 
