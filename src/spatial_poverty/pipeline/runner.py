@@ -363,7 +363,8 @@ def _run(
             stats_out[var] = out
             logger.info("%s: %r; LISA %s; Gi* bins %s", var, gm, lm.counts(), out.get("gistar_bins"))
         if st.stability.enabled:  # lisa_stable / gi_stable: share of weight specs in which a unit is significant
-            stab_graphs = stability_graphs(gdf, cfg)
+            specs = stability_specs(len(gdf), cfg)  # once: the clipping is logged once
+            stab_graphs = stability_graphs(gdf, cfg, specs)
             for var in st.variables if stab_graphs else []:
                 shares = stability_shares(gdf, var, stab_graphs, cfg, gistar=f"gistar_{var}" in local_frames)
                 for col, layer in (("lisa_stable", f"lisa_{var}"), ("gi_stable", f"gistar_{var}")):
@@ -371,7 +372,7 @@ def _run(
                         local_frames[layer] = local_frames[layer].assign(**{col: shares[col]})
                 lisas[var] = local_frames[f"lisa_{var}"]
                 stats_out[var]["stability"] = {
-                    "specs": stability_specs(len(gdf), cfg),
+                    "specs": specs,
                     **{f"{c}_mean": float(shares[c].mean()) for c in shares.columns},
                 }
     index_stage: IndexStage | None = None

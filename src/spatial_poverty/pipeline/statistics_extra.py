@@ -82,11 +82,11 @@ def stability_specs(n: int, cfg: PipelineConfig) -> list[str]:
     return out
 
 
-def stability_graphs(gdf: gpd.GeoDataFrame, cfg: PipelineConfig) -> dict[str, Graph]:
-    """The graphs of :func:`stability_specs`: contiguity with the run's k-nearest fill, k nearest neighbours, or
-    a distance band ("distance": the smallest that leaves no unit without a neighbour)."""
+def stability_graphs(gdf: gpd.GeoDataFrame, cfg: PipelineConfig, specs: list[str] | None = None) -> dict[str, Graph]:
+    """The graphs of ``specs`` (default :func:`stability_specs`): contiguity with the run's k-nearest fill, k
+    nearest neighbours, or a distance band ("distance": the smallest that leaves no unit without a neighbour)."""
     graphs: dict[str, Graph] = {}
-    for text in stability_specs(len(gdf), cfg):
+    for text in stability_specs(len(gdf), cfg) if specs is None else specs:
         name, _, arg = text.partition(":")
         if name in ("queen", "rook"):
             spec = WeightsSpec(kind=name, island_policy="knn", island_k=cfg.weights.k)  # type: ignore[arg-type]
