@@ -135,7 +135,7 @@ def _write(out: Path, frame: pd.DataFrame, *, force: bool, summary: dict[str, An
         atomic_write(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
 
 
-def _spatial_weights(areas: Path, ids: pd.Index, weights: Path | None, layer: str | None) -> np.ndarray:
+def _spatial_weights(areas: Path, ids: pd.Index, weights: Path | None, layer: str | None):  # type: ignore[no-untyped-def]
     """The proximity matrix of the areas, rows in ``ids`` order: a GAL/GWT file, or for a GeoPackage the
     project's contiguity weights with the archipelago policy (queen, islands linked to their 3 nearest)."""
     from spatial_poverty.errors import IngestError
@@ -154,9 +154,8 @@ def _spatial_weights(areas: Path, ids: pd.Index, weights: Path | None, layer: st
         gdf = gpd.read_file(areas, layer=layer)
         gdf.index = pd.Index(gdf[ids.name].astype(str), name=ids.name)
         graph, _ = build_weights(gdf.loc[ids], WeightsSpec(kind="queen", island_policy="knn", island_k=3))
-    dense = graph.sparse.toarray()
     order = pd.Index(graph.unique_ids.astype(str)).get_indexer(ids.astype(str))
-    return dense[np.ix_(order, order)]
+    return graph.sparse.tocsr()[order][:, order]  # sparse, rows in ids order
 
 
 @sae_app.command("direct")

@@ -229,10 +229,11 @@ def fit_fh(
         The arcsine transform and benchmarking always use the bootstrap (``bootstrap`` replicates, ``seed``).
     population, benchmark_value, benchmark_method
         Benchmark the estimates so that their ``population``-weighted mean equals ``benchmark_value``.
-    spatial_weights : array (m, m), optional
+    spatial_weights : array or sparse matrix (m, m), optional
         Proximity of the areas (rows in ``data`` order): the spatial (SAR) model of
-        :mod:`~spatial_poverty.sae.spatial` instead, REML or ML, analytic (``mseSFH``) or bootstrap MSE; every
-        area must be in sample, and neither the arcsine transform nor benchmarking is combined with it.
+        :mod:`~spatial_poverty.sae.spatial` instead, REML or ML, analytic (``mseSFH``) or bootstrap MSE. Its
+        effects cover every area, so out-of-sample areas are predicted from their neighbours; the arcsine
+        transform and benchmarking combine with it as above (bootstrap MSE, every replicate refits the model).
 
     Returns
     -------
@@ -292,11 +293,19 @@ def fit_fh(
     if rank < x.shape[1]:
         dup = _collinear(x, xcols)
         raise StatisticsError(f"{source}: collinear covariates {dup}; drop one of them")
+    weights = None
+    if benchmark_value is not None:
+        if population is None:
+            raise StatisticsError("benchmarking needs the population column of the areas")
+        weights = df[population].to_numpy(dtype=float)
     if spatial_weights is not None:
-        weighted = population is not None and benchmark_value is not None
-        return _fit_spatial(df, y_raw, psi, xall, xcols, ins, spatial_weights, method=method, mse=mse,
-                            bootstrap=bootstrap, seed=seed, thresholds=thresholds, source=source, variance=variance,
-                            transform=transform, weighted=weighted)  # fmt: skip
+        return _fit_spatial(
+            df, y, psi, xall, xcols, ins, spatial_weights,
+            method=method, mse=mse, bootstrap=bootstrap, seed=seed, thresholds=thresholds, source=source,
+            direct=y_raw, direct_variance=df[variance].to_numpy(dtype=float) if variance else None,
+            transform=transform, weights=weights, benchmark_value=benchmark_value, benchmark_method=benchmark_method,
+            population=population,
+        )  # fmt: skip
     s2, its, conv, step = fit_variance(yi, x, pi, method=method)
     if not conv:
         raise StatisticsError(f"{source}: the {method} fit did not converge in {its} iterations (last step {step:.3g})")
@@ -310,11 +319,6 @@ def fit_fh(
     mse_in, mse_out = prasad_rao_mse(s2, x, pi, xall[~ins], method=method)
     mse_t = np.empty(len(df))
     mse_t[ins], mse_t[~ins] = mse_in, mse_out
-    weights = None
-    if benchmark_value is not None:
-        if population is None:
-            raise StatisticsError("benchmarking needs the population column of the areas")
-        weights = df[population].to_numpy(dtype=float)
     if transform == "arcsin":
         post = np.where(ins, np.nan_to_num(gamma) * psi, s2)
         est = _back(est_t, post)
@@ -328,31 +332,11 @@ def fit_fh(
                                   seed=seed, weights=weights, benchmark_method=benchmark_method)  # fmt: skip
     else:
         mse_final = mse_t
-    se = np.sqrt(mse_final)
-    if transform == "arcsin":  # interval on the transformed scale, back-transformed
-        se_t = np.sqrt(mse_t)
-        lo = np.sin(np.clip(est_t - Z95 * se_t, 0, np.pi / 2)) ** 2
-        hi = np.sin(np.clip(est_t + Z95 * se_t, 0, np.pi / 2)) ** 2
-    else:
-        lo, hi = est - Z95 * se, est + Z95 * se
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cv = se / np.abs(est)
-    out = pd.DataFrame(
-        {
-            "direct": y_raw,
-            "direct_variance": df[variance].to_numpy(dtype=float) if variance else np.full(len(df), np.nan),
-            "eblup": est,
-            "mse": mse_final,
-            "cv": cv,
-            "ci_low": lo,
-            "ci_high": hi,
-            "out_of_sample": ~ins,
-            "gamma": gamma,
-            "synthetic": _back(synth, np.full(len(df), s2)) if transform == "arcsin" else synth,
-        },
-        index=df.index,
-    )
-    out["quality"] = quality_class(out["cv"].to_numpy(), thresholds)
+    lo, hi = _interval(est, mse_final, est_t, mse_t, transform)
+    out = _estimates_frame(
+        df.index, y_raw, df[variance].to_numpy(dtype=float) if variance else None, est, mse_final, lo, hi, ins,
+        gamma, _back(synth, np.full(len(df), s2)) if transform == "arcsin" else synth, thresholds,
+    )  # fmt: skip
     beta_s = pd.Series(beta, index=xcols)
     se_b = pd.Series(np.sqrt(np.diag(q)), index=xcols)
     extra: dict[str, object] = {"areas_in_sample": int(ins.sum()), "areas_out_of_sample": int((~ins).sum())}
@@ -363,6 +347,54 @@ def fit_fh(
     if weights is not None:
         extra |= {"benchmark": {"value": benchmark_value, "method": benchmark_method, "weights": population}}
     return FHResult(method, s2, beta_s, se_b, loglik, conv, its, transform, out, extra)
+
+
+def _interval(
+    est: np.ndarray, mse: np.ndarray, est_t: np.ndarray, mse_t: np.ndarray, transform: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """95 % interval: on the transformed scale, back-transformed, with the arcsine transform; else est +- z se."""
+    if transform == "arcsin":
+        se_t = np.sqrt(mse_t)
+        lo = np.sin(np.clip(est_t - Z95 * se_t, 0, np.pi / 2)) ** 2
+        hi = np.sin(np.clip(est_t + Z95 * se_t, 0, np.pi / 2)) ** 2
+        return lo, hi
+    se = np.sqrt(mse)
+    return est - Z95 * se, est + Z95 * se
+
+
+def _estimates_frame(
+    index: pd.Index,
+    direct: np.ndarray,
+    direct_variance: np.ndarray | None,
+    est: np.ndarray,
+    mse: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    ins: np.ndarray,
+    gamma: np.ndarray,
+    synthetic: np.ndarray,
+    thresholds: tuple[float, float],
+) -> pd.DataFrame:
+    """The per-area table of :class:`FHResult`, with the CV and its quality class."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cv = np.sqrt(mse) / np.abs(est)
+    out = pd.DataFrame(
+        {
+            "direct": direct,
+            "direct_variance": np.full(len(index), np.nan) if direct_variance is None else direct_variance,
+            "eblup": est,
+            "mse": mse,
+            "cv": cv,
+            "ci_low": lo,
+            "ci_high": hi,
+            "out_of_sample": ~ins,
+            "gamma": gamma,
+            "synthetic": synthetic,
+        },
+        index=index,
+    )
+    out["quality"] = quality_class(out["cv"].to_numpy(), thresholds)
+    return out
 
 
 def _fit_spatial(
@@ -380,62 +412,71 @@ def _fit_spatial(
     seed: int,
     thresholds: tuple[float, float],
     source: str,
-    variance: str | None,
+    direct: np.ndarray,
+    direct_variance: np.ndarray | None,
     transform: str,
-    weighted: bool,
+    weights: np.ndarray | None,
+    benchmark_value: float | None,
+    benchmark_method: str,
+    population: str | None,
 ) -> FHResult:
-    """The spatial Fay-Herriot branch of :func:`fit_fh` (every area in sample, as R ``sae::eblupSFH``)."""
-    from spatial_poverty.sae.spatial import fit_sfh, sfh_bootstrap_mse, sfh_mse
+    """The spatial Fay-Herriot branch of :func:`fit_fh`: SAR effects on every area (in sample or not), with the
+    arcsine transform and benchmarking as in the non-spatial model (their MSE by the spatial bootstrap)."""
+    from spatial_poverty.sae.spatial import (
+        SFHModel,
+        fit_sfh,
+        sfh_bootstrap_mse,
+        sfh_mse,
+        sfh_posterior_variance,
+        sfh_prior_variance,
+    )
 
-    if not ins.all():
-        raise StatisticsError(
-            f"{source}: the spatial model needs every area in sample (as R sae::eblupSFH); areas "
-            f"{list(df.index[~ins][:5])} have no direct estimate: drop them or use the non-spatial model"
-        )
-    if transform != "none" or weighted:
-        raise StatisticsError("the spatial model is not combined with the arcsine transform or benchmarking")
     if method not in ("reml", "ml"):
         raise StatisticsError(f"the spatial model is fitted by reml or ml; {method!r} was given")
-    w = np.asarray(w, dtype=float)
     if w.shape != (len(df), len(df)):
         raise StatisticsError(f"{source}: spatial weights of shape {w.shape} for {len(df)} areas")
-    fit = fit_sfh(y, x, psi, w, method=method)
-    if mse == "bootstrap":
-        m_ = sfh_bootstrap_mse(fit, x, psi, w, b=bootstrap, seed=seed, method=method)
+    arcsin = transform == "arcsin"
+    fit = fit_sfh(y, x, psi, w, in_sample=ins, method=method)
+    model = SFHModel(y, x, psi, w, ins)
+
+    def publish(f, target: float | None) -> np.ndarray:  # type: ignore[no-untyped-def]
+        est = _back(f.eblup, sfh_posterior_variance(f, model)) if arcsin else f.eblup
+        if weights is not None and target is not None:
+            est = benchmark(est, weights, target, method=benchmark_method)  # type: ignore[arg-type]
+        return est
+
+    def final(refit, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+        truth = np.sin(np.clip(theta, 0, np.pi / 2)) ** 2 if arcsin else theta
+        target = None if weights is None else float((truth * weights).sum() / weights.sum())
+        return publish(refit, target), truth
+
+    est = publish(fit, benchmark_value)
+    use_boot = mse == "bootstrap" or arcsin or weights is not None
+    mse_t = sfh_mse(fit, x, psi, w, in_sample=ins) if (arcsin or not use_boot) else np.full(len(df), np.nan)
+    if use_boot:
+        mse_final = sfh_bootstrap_mse(fit, x, psi, w, in_sample=ins, b=bootstrap, seed=seed, method=method, final=final)
     else:
-        m_ = sfh_mse(fit, x, psi, w)
-    se = np.sqrt(m_)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cv = se / np.abs(fit.eblup)
-    gamma = np.full(len(df), np.nan)  # no single shrinkage factor: the effects borrow from the neighbours too
-    out = pd.DataFrame(
-        {
-            "direct": y,
-            "direct_variance": psi if variance else np.nan,
-            "eblup": fit.eblup,
-            "mse": m_,
-            "cv": cv,
-            "ci_low": fit.eblup - Z95 * se,
-            "ci_high": fit.eblup + Z95 * se,
-            "out_of_sample": False,
-            "gamma": gamma,
-            "synthetic": x @ fit.beta,
-        },
-        index=df.index,
-    )
-    out["quality"] = quality_class(cv, thresholds)
-    isolates = [str(df.index[i]) for i in fit.isolates]
+        mse_final = mse_t
+    lo, hi = _interval(est, mse_final, fit.eblup, mse_t, transform)
+    synth = x @ fit.beta
+    out = _estimates_frame(
+        df.index, direct, direct_variance, est, mse_final, lo, hi, ins,
+        np.full(len(df), np.nan),  # no single shrinkage factor: the effects borrow from the neighbours too
+        _back(synth, sfh_prior_variance(fit, model)) if arcsin else synth, thresholds,
+    )  # fmt: skip
     extra: dict[str, object] = {
         "rho": fit.rho,
         "model": "spatial Fay-Herriot (SAR area effects)",
-        "isolates": isolates,
+        "isolates": [str(df.index[i]) for i in fit.isolates],
         "isolates_note": "areas without a neighbour keep an independent area effect",
-        "mse_method": "parametric bootstrap" if mse == "bootstrap" else "mseSFH (g1 + g2 + 2 g3 - g4)",
-        "areas_in_sample": len(df),
-        "areas_out_of_sample": 0,
+        "mse_method": "parametric bootstrap" if use_boot else "mseSFH (g1 + g2 + 2 g3 - g4)",
+        "areas_in_sample": int(ins.sum()),
+        "areas_out_of_sample": int((~ins).sum()),
     }
-    if mse == "bootstrap":
+    if use_boot:
         extra |= {"bootstrap": bootstrap, "seed": seed}
+    if weights is not None:
+        extra |= {"benchmark": {"value": benchmark_value, "method": benchmark_method, "weights": population}}
     return FHResult(
         method, fit.sigma2_u, pd.Series(fit.beta, index=xcols), pd.Series(np.sqrt(np.diag(fit.q)), index=xcols),
         fit.loglik, fit.converged, fit.iterations, transform, out, extra,

@@ -59,16 +59,18 @@ class Population:
     label: str = SYNTHETIC
 
 
-def knn_proximity(xy: np.ndarray, k: int = 5, *, symmetrise: str = "max") -> np.ndarray:
-    """Dense symmetric proximity of points, each linked to its ``k`` nearest: ``"max"`` binary (a link either
-    way), ``"sum"`` the directed links added (2 where both have the other among their nearest)."""
+def knn_proximity(xy: np.ndarray, k: int = 5, *, symmetrise: str = "max", sparse: bool = False):  # type: ignore[no-untyped-def]
+    """Symmetric proximity of points, each linked to its ``k`` nearest: ``"max"`` binary (a link either way),
+    ``"sum"`` the directed links added (2 where both have the other among their nearest). Dense, or a scipy CSR
+    matrix with ``sparse``."""
+    import scipy.sparse as sp
     from scipy.spatial import cKDTree
 
     n = len(xy)
     _, idx = cKDTree(xy).query(xy, k=k + 1)
-    w = np.zeros((n, n))
-    w[np.repeat(np.arange(n), k), idx[:, 1:].ravel()] = 1.0
-    return np.maximum(w, w.T) if symmetrise == "max" else w + w.T
+    w = sp.csr_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), idx[:, 1:].ravel())), shape=(n, n))
+    w = w.maximum(w.T) if symmetrise == "max" else w + w.T
+    return sp.csr_matrix(w) if sparse else w.toarray()
 
 
 def municipal_frame(bundle: Path) -> gpd.GeoDataFrame:
