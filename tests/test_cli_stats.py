@@ -114,7 +114,18 @@ def test_gistar_layer(columbus_shp, tmp_path):
     proc = run_cli("stats", "gistar", columbus_shp, "--id", "POLYID", "--var", "CRIME", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     layer = gpd.read_file(out, layer="gistar_CRIME")
-    assert {"POLYID", "gi_z", "gi_p", "gi_bin"} <= set(layer.columns)
+    assert {"POLYID", "gi_z", "gi_p", "gi_bin", "gi_q", "significant"} <= set(layer.columns)
+    # default with --correction bh: significance q, the bins are the levels of the adjusted gi_q
+    levels = np.select([layer["gi_q"] < 0.01, layer["gi_q"] < 0.05, layer["gi_q"] < 0.10], [3, 2, 1], default=0)
+    assert (layer["gi_bin"] == np.sign(layer["gi_z"]) * levels).all()
+    assert (layer["significant"].astype(bool) == (layer["gi_q"] <= 0.05)).all()
+    assert json.loads(proc.stdout)["significance"] == "q"
+    # --significance p: ArcGIS's bins from the normal p-value
+    out_p = tmp_path / "gi_p.gpkg"
+    proc = run_cli("stats", "gistar", columbus_shp, "--id", "POLYID", "--var", "CRIME", "--significance", "p",
+                   "--out", str(out_p))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    layer = gpd.read_file(out_p, layer="gistar_CRIME")
     hot = layer["gi_p"] < 0.01
     assert (layer.loc[hot, "gi_bin"].abs() == 3).all() and set(layer["gi_bin"]) <= {-3, -2, -1, 0, 1, 2, 3}
 

@@ -67,7 +67,9 @@ def test_lisa_layers(south_aegean_run):
         assert len(lisa) == 34
         assert set(lisa["cluster"]) <= {"High-High", "Low-Low", "High-Low", "Low-High", "not significant"}
         assert ((lisa["p_sim"] >= 1 / 1000) & (lisa["p_sim"] <= 1)).all()
-        sig = lisa["p_sim"] <= 0.05
+        # statistics.significance: q (the pipeline's correction bh): significant means q_sim <= alpha
+        sig = lisa["q_sim"] <= 0.05
+        assert (lisa["significant"].astype(bool) == sig).all()
         assert (lisa.loc[~sig, "cluster"] == "not significant").all()
 
 
@@ -78,15 +80,47 @@ def test_gistar_layers_on_the_island_aware_weights(south_aegean_run):
         assert len(gi) == 34 and gi["code"].str.fullmatch(r"\d{4}").all()
         assert {"value", "gi_z", "gi_p", "gi_bin", "gi_p_sim", "gi_q"} <= set(gi.columns)
         assert gi["gi_z"].notna().all()  # every island has neighbours under the knn policy
+        # the levels of the adjusted permutation p-value gi_q (significance q), as ArcGIS's FDR option
         expected_bin = np.sign(gi["gi_z"]) * np.select(
-            [gi["gi_p"] < 0.01, gi["gi_p"] < 0.05, gi["gi_p"] < 0.10], [3, 2, 1], default=0
+            [gi["gi_q"] < 0.01, gi["gi_q"] < 0.05, gi["gi_q"] < 0.10], [3, 2, 1], default=0
         )
         assert (gi["gi_bin"] == expected_bin).all()
+        assert (gi["significant"].astype(bool) == (gi["gi_q"] <= 0.05)).all()
         bins = gi["gi_bin"].value_counts()
         assert man["statistics"][var]["gistar_bins"] == {str(b): int(bins.get(b, 0)) for b in range(-3, 4)}
-        assert man["statistics"][var]["inference"] == {"alternative": "two-sided", "correction": "bh", "alpha": 0.05}
         lisa = gpd.read_file(south_aegean_run / "south_aegean.gpkg", layer=f"lisa_{var}")
+        inference = man["statistics"][var]["inference"]
+        assert inference == {
+            "alternative": "two-sided",
+            "correction": "bh",
+            "alpha": 0.05,
+            "significance": "q",
+            "lisa_passing": {"p": int((lisa["p_sim"] <= 0.05).sum()), "q": int((lisa["q_sim"] <= 0.05).sum())},
+            "gistar_passing": {"p": int((gi["gi_p"] <= 0.05).sum()), "q": int((gi["gi_q"] <= 0.05).sum())},
+        }
         assert (lisa["q_sim"] >= lisa["p_sim"]).all()
+
+
+def test_significance_follows_the_configured_correction(south_aegean_run):
+    """Every unit called significant in every lisa_* and gistar_* layer has q_sim (gi_q) <= alpha, and the
+    report names the rule and how many units pass under the other one."""
+    import pyogrio
+
+    gpkg = south_aegean_run / "south_aegean.gpkg"
+    layers = [str(n) for n in pyogrio.list_layers(gpkg)[:, 0] if str(n).startswith(("lisa_", "gistar_"))]
+    assert len(layers) == 4
+    for name in layers:
+        frame = gpd.read_file(gpkg, layer=name)
+        q = frame["q_sim" if name.startswith("lisa_") else "gi_q"]
+        assert (q[frame["significant"].astype(bool)] <= 0.05).all(), name
+        if name.startswith("gistar_"):
+            assert (q[frame["gi_bin"].abs() >= 2] <= 0.05).all(), name
+    man = json.loads((south_aegean_run / "manifest.json").read_text(encoding="utf-8"))
+    report = (south_aegean_run / "report.html").read_text(encoding="utf-8")
+    assert "Σημαντικός είναι ένας δήμος με q ≤ 0,05" in report and "Benjamini-Hochberg" in report
+    for var in ("pop_change_pct", "density"):
+        n = man["statistics"][var]["inference"]["lisa_passing"]
+        assert f"LISA {n['q']} δήμοι (p ≤ 0,05: {n['p']})" in report
 
 
 def test_weights_report_in_manifest_and_log(south_aegean_run):

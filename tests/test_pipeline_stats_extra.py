@@ -43,7 +43,7 @@ def sa_extra(raw_dir, tmp_path_factory):
     cfg_path = pipeline_copy("south_aegean", raw_dir, work / "processed", work, lean=True)
     _edit(
         cfg_path,
-        statistics={"permutations": 199},
+        statistics={"permutations": 199, "significance": "p"},  # p: with 199 permutations no q passes
         regions={
             "method": "skater",
             "variables": ["pop_change_pct", "density"],
@@ -74,9 +74,9 @@ def test_stability_fields_published(sa_extra):
         m = gpd.read_file(gpkg, layer="municipalities").set_index("code")
         graphs = graphs or stability_graphs(m, cfg)
         assert list(graphs) == ["queen", "knn4", "knn6", "distance"]
-        ref = local_stability(
-            m[var], graphs, statistic="lisa", permutations=199, seed=cfg.seed, alpha=cfg.statistics.alpha
-        )
+        st = cfg.statistics
+        ref = local_stability(m[var], graphs, statistic="lisa", permutations=199, seed=cfg.seed, alpha=st.alpha,
+                              correction=st.correction, significance=st.significance)  # fmt: skip
         np.testing.assert_allclose(lisa["lisa_stable"].reindex(ref.index), ref["share_significant"], rtol=RTOL)
     man = json.loads((result.output_dir / "manifest.json").read_text(encoding="utf-8"))
     assert man["statistics"]["density"]["stability"]["specs"] == ["queen", "knn:4", "knn:6", "distance"]

@@ -163,6 +163,7 @@ def lean_lisa(
     alternative: str,
     correction: str,
     isolates: str,
+    significance: str = "p",
 ) -> LeanLisa:
     """Local Moran on binary contiguity ``w`` (CSR), as :class:`~spatial_poverty.stats.LocalMoran` computes it."""
     from scipy import sparse
@@ -198,7 +199,7 @@ def lean_lisa(
     p_sim = res.p_value(alternative)
     q_sim = adjust_pvalues(p_sim, correction)  # type: ignore[arg-type]
     z_sim = res.z_sim(local_i)
-    significant = np.nan_to_num(p_sim, nan=1.0) <= alpha
+    significant = np.nan_to_num(q_sim if significance == "q" else p_sim, nan=1.0) <= alpha
     en = np.array([CLUSTER_LABELS.get(int(c), NO_NEIGHBOURS) for c in range(5)], dtype=object)[quadrant]
     cluster = np.where(iso, NO_NEIGHBOURS, np.where(significant, en, NOT_SIGNIFICANT)).astype(str)
     labels, counts = np.unique(cluster, return_counts=True)

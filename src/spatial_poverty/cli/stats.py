@@ -83,7 +83,25 @@ Alpha = Annotated[float, typer.Option("--alpha", min=0.0, max=1.0, help="Signifi
 Correction = Annotated[
     str, typer.Option("--correction", help="q-values: bh (Benjamini-Hochberg), by, bonferroni or none.")
 ]
+Significance = Annotated[
+    str | None,
+    typer.Option(
+        "--significance",
+        help="What makes a unit significant: p (the pseudo p-value) or q (adjusted by --correction). Default: q, "
+        "or p with --correction none.",
+    ),
+]
 Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv for debug).")]
+
+
+def _significance(significance: str | None, correction: str) -> str:
+    """The rule in force: the option, else q when a correction is set (the significant units pass it)."""
+    from spatial_poverty.errors import StatisticsError
+
+    rule = significance or ("p" if correction == "none" else "q")
+    if rule not in ("p", "q"):
+        raise StatisticsError(f"--significance needs to be p or q; {significance!r} was given instead")
+    return rule
 
 
 def _read(path: Path, id_field: str, fields: list[str], layer: str | None) -> Any:
@@ -369,6 +387,7 @@ def lisa(
     island_k: IslandK = 1,
     alpha: Alpha = 0.05,
     correction: Correction = "bh",
+    significance: Significance = None,
     verbose: Verbose = 0,
 ) -> None:
     """Local Moran (LISA): a layer with the id field, lisa_i, lisa_p, lisa_q, lisa_cluster (GeoDa labels)."""
@@ -376,6 +395,7 @@ def lisa(
     from spatial_poverty.cli.common import errors as _errors
 
     with _errors():
+        rule = _significance(significance, correction)
         target = out or _default_out(input_, "lisa", var)
         _check_out(target, force)
         isolates = _isolates(island_policy, local=True)
@@ -383,7 +403,7 @@ def lisa(
 
         if lisa_fast.supports(weights, island_policy.value):
             summary = _lisa_lean(input_, id_field, var, weights, transform, permutations, seed, alternative, target,
-                                 layer, island_policy, island_k, alpha, correction, isolates)  # fmt: skip
+                                 layer, island_policy, island_k, alpha, correction, isolates, rule)  # fmt: skip
             if summary is not None:
                 typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))
                 return
@@ -395,7 +415,7 @@ def lisa(
             logger.warning("LISA uses row-standardised weights; --transform %s is ignored", transform.value)
         lm = LocalMoran(
             gdf[var], graph, permutations=permutations, seed=seed, alpha=alpha, alternative=alternative.value,
-            correction=correction, isolates=isolates,  # type: ignore[arg-type]
+            correction=correction, isolates=isolates, significance=rule,  # type: ignore[arg-type]
         )  # fmt: skip
         frame = lm.to_frame()
         layer_gdf = gdf[[var, "geometry"]].copy()
@@ -410,7 +430,7 @@ def lisa(
         ).reset_index(drop=True)
         _write_layer(layer_gdf, target, f"lisa_{var}")
         summary = _lisa_summary(
-            target, var, lm.n, lm.counts(), report, permutations, seed, alternative, correction, alpha
+            target, var, lm.n, lm.counts(), report, permutations, seed, alternative, correction, alpha, rule
         )
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))
 
@@ -431,6 +451,7 @@ def _lisa_lean(
     alpha: float,
     correction: str,
     isolates: str,
+    rule: str,
 ) -> dict[str, Any] | None:
     """``stats lisa`` on contiguity weights without libpysal (:mod:`spatial_poverty.cli.lisa_fast`); None when
     the general path is needed (isolates to link with ``--island-policy knn``)."""
@@ -446,7 +467,7 @@ def _lisa_lean(
         logger.warning("LISA uses row-standardised weights; --transform %s is ignored", transform.value)
     lm = lisa_fast.lean_lisa(
         data.frame[var].to_numpy(), w, ids, permutations=permutations, seed=seed, alpha=alpha,
-        alternative=alternative.value, correction=correction, isolates=isolates,
+        alternative=alternative.value, correction=correction, isolates=isolates, significance=rule,
     )  # fmt: skip
     columns = {
         id_field: ids.to_numpy(dtype=object),
@@ -465,7 +486,7 @@ def _lisa_lean(
         import geopandas as gpd
 
         _write_layer(gpd.GeoDataFrame(columns, geometry=data.geometry, crs=data.crs), target, name)
-    return _lisa_summary(target, var, lm.n, lm.counts, report, permutations, seed, alternative, correction, alpha)
+    return _lisa_summary(target, var, lm.n, lm.counts, report, permutations, seed, alternative, correction, alpha, rule)
 
 
 def _lisa_summary(
@@ -479,6 +500,7 @@ def _lisa_summary(
     alternative: AlternativeOpt,
     correction: str,
     alpha: float,
+    rule: str,
 ) -> dict[str, Any]:
     """The JSON summary ``stats lisa`` prints (the same on the lean and the general path)."""
     return {
@@ -491,6 +513,7 @@ def _lisa_summary(
         "alternative": alternative.value,
         "correction": correction,
         "alpha": alpha,
+        "significance": rule,
         "clusters": clusters,
         "weights": report,
     }
@@ -511,15 +534,19 @@ def gistar(
     layer: Layer = None,
     island_policy: Islands = IslandOpt.none,
     island_k: IslandK = 1,
+    alpha: Alpha = 0.05,
     correction: Correction = "bh",
+    significance: Significance = None,
     verbose: Verbose = 0,
 ) -> None:
-    """Getis-Ord Gi* hot spots (ArcGIS's formula): a layer with the id field, gi_z, gi_p, gi_bin."""
+    """Getis-Ord Gi* hot spots (ArcGIS's formula): a layer with the id field, gi_z, gi_p, gi_bin, significant
+    (gi_bin's levels from gi_p with --significance p, as ArcGIS; from the adjusted gi_q with q)."""
     _setup(verbose)
     from spatial_poverty.cli.common import errors as _errors
     from spatial_poverty.stats import GetisOrdLocal
 
     with _errors():
+        rule = _significance(significance, correction)
         target = out or _default_out(input_, "gistar", var)
         _check_out(target, force)
         isolates = _isolates(island_policy, local=True)
@@ -534,7 +561,8 @@ def gistar(
             )
         gi = GetisOrdLocal(
             gdf[var], graph, star=True, transform=(transform or TransformOpt.b).value, permutations=permutations,
-            seed=seed, alternative=alternative.value, correction=correction, isolates=isolates,  # type: ignore[arg-type]
+            seed=seed, alternative=alternative.value, correction=correction, isolates=isolates, alpha=alpha,
+            significance=rule,  # type: ignore[arg-type]
         )  # fmt: skip
         frame = gi.to_frame()
         layer_gdf = gdf[[var, "geometry"]].copy()
@@ -552,6 +580,8 @@ def gistar(
             "seed": seed,
             "alternative": alternative.value,
             "correction": correction,
+            "alpha": alpha,
+            "significance": rule,
             "gi_bin_counts": {str(int(k)): int(v) for k, v in bins.items()},
             "weights": report,
         }

@@ -453,7 +453,15 @@ FIELDS: dict[str, FieldSpec] = {
             "Moran scatterplot quadrant: 1 High-High, 2 Low-High, 3 Low-Low, 4 High-Low (0: no neighbours)",
             values=(0, 1, 2, 3, 4),
         ),
-        FieldSpec("significant", "BOOLEAN", "Σημαντικό", "Significant", f"p_sim ≤ alpha; {_YES_NO}", values=(0, 1)),
+        FieldSpec(
+            "significant",
+            "BOOLEAN",
+            "Σημαντικό",
+            "Significant",
+            "Under the run's statistics.significance rule: p_sim ≤ alpha (rule p) or q_sim ≤ alpha (rule q, the "
+            f"default with a correction); Gi*: gi_p or gi_q ≤ alpha; {_YES_NO}",
+            values=(0, 1),
+        ),
         FieldSpec(
             "cluster",
             "TEXT",
@@ -489,7 +497,8 @@ FIELDS: dict[str, FieldSpec] = {
             "INTEGER",
             "Θερμό/ψυχρό σημείο",
             "Hot/cold spot",
-            "−3/−2/−1 cold spot and +1/+2/+3 hot spot at 99/95/90 % confidence, 0 not significant",
+            "−3/−2/−1 cold spot and +1/+2/+3 hot spot at 99/95/90 % confidence, 0 not significant: levels of gi_p "
+            "(rule p, as ArcGIS) or of gi_q (rule q, statistics.significance)",
             values=(-3, -2, -1, 0, 1, 2, 3),
         ),
         FieldSpec(
@@ -538,8 +547,8 @@ FIELDS: dict[str, FieldSpec] = {
             "REAL",
             "Σταθερότητα Gi*",
             "Gi* stability",
-            "Share of the weight specifications (statistics.stability.specs) under which the unit's Gi* is a hot "
-            "or cold spot at 95 % or more (gi_bin ±2, ±3)",
+            "Share of the weight specifications (statistics.stability.specs) under which the unit's Gi* is "
+            "significant (as the field significant)",
             minimum=0,
             maximum=1,
         ),
@@ -1074,7 +1083,7 @@ register(
         "Hot and cold spots (Gi*): {title_en}",
         "Getis-Ord Gi* of {var}; gi_bin as in ArcGIS's Hot Spot Analysis.",
         fields=(*_NAMES, "value", "gi_z", "gi_p", "gi_bin"),
-        optional=("gi_p_sim", "gi_q", "gi_stable", "component", "component_size", "unreliable"),
+        optional=("gi_p_sim", "gi_q", "significant", "gi_stable", "component", "component_size", "unreliable"),
         style=StyleSpec("categorized", ("gi_bin",), "gi_bin"),
         group_el="Χωρική αυτοσυσχέτιση",
         group_en="Spatial autocorrelation",

@@ -100,6 +100,7 @@ def interactive_map(
     simplify_m: float = 100.0,
     gistar: Mapping[str, pd.DataFrame] | None = None,
     index: pd.DataFrame | None = None,
+    significance: str = "p",
 ) -> folium.Map:
     """A folium map with one layer per indicator and per LISA result, Greek tooltips and legends.
 
@@ -122,6 +123,9 @@ def interactive_map(
     index : pandas.DataFrame, optional
         The ``deprivation_index`` table (``score``, ``rank``, ``decile``, ``rank_p05``, ``rank_p95``,
         ``p_worst_decile``): a layer in quintiles of the score whose tooltip gives the rank band.
+    significance : {"p", "q"}
+        The value the LISA clusters were cut at (the run's ``statistics.significance``): named in the legend,
+        and the tooltip shows ``q_sim`` beside ``p_sim`` when the frames have it.
 
     Every map has a layer control and a search box: typing a municipality's name (accents and case do not
     matter) zooms to it and opens its tooltip. The search is our own small control, inlined: no Leaflet search
@@ -170,9 +174,10 @@ def interactive_map(
         cmap.add_to(m)
     for column, frame in (lisa or {}).items():
         label = next((ind.label_el for ind in indicators if ind.column == column), column)
-        joined = municipalities[["name_el", "name_en", "geometry"]].join(frame[["cluster_el", "p_sim"]])
+        shown = ["cluster_el", "p_sim", *(["q_sim"] if "q_sim" in frame.columns else [])]
+        joined = municipalities[["name_el", "name_en", "geometry"]].join(frame[shown])
         joined = joined.assign(_fill=joined["cluster_el"].map(LISA_COLOURS).fillna("#999999"))  # no neighbours
-        data = _geojson(joined, ["name_el", "cluster_el", "p_sim", "_fill"], simplify_m)
+        data = _geojson(joined, ["name_el", *shown, "_fill"], simplify_m)
         folium.GeoJson(
             data,
             name=f"Συστάδες LISA: {label}",
@@ -185,8 +190,8 @@ def interactive_map(
             },
             highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
             tooltip=SafeTooltip(
-                fields=["name_el", "cluster_el", "p_sim"],
-                aliases=["Δήμος", "Συστάδα LISA", "ψευδο-p"],
+                fields=["name_el", *shown],
+                aliases=["Δήμος", "Συστάδα LISA", "ψευδο-p", "q (μετά από διόρθωση)"][: len(shown) + 1],
             ),
         ).add_to(m)
     for column, frame in (gistar or {}).items():
@@ -268,7 +273,7 @@ def interactive_map(
             folium.Element(
                 '<div id="sp-lisa-legend" style="position:fixed;bottom:64px;left:10px;z-index:1000;background:white;'
                 f'padding:6px 8px;font:12px sans-serif;border:1px solid #999">'
-                f"<b>Συστάδες LISA (p ≤ α)</b>{legend}</div>"
+                f"<b>Συστάδες LISA ({'q' if significance == 'q' else 'p'} ≤ α)</b>{legend}</div>"
             )
         )
     page.html.add_child(

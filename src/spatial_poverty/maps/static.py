@@ -110,7 +110,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "north": "Β",
         "not_significant": "μη σημαντικό",
         "significance": "Σημαντικότητα LISA (ψευδο-p, {n} μεταθέσεις)",
-        "clusters": "Συστάδες LISA (p ≤ {alpha:g})",
+        "significance_q": "Σημαντικότητα LISA (q μετά από διόρθωση, {n} μεταθέσεις)",
+        "clusters": "Συστάδες LISA ({rule} ≤ {alpha:g})",
         "hot": "Θερμό σημείο {c}%",
         "cold": "Ψυχρό σημείο {c}%",
         "gistar": "Getis-Ord Gi*",
@@ -125,7 +126,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "north": "N",
         "not_significant": "not significant",
         "significance": "LISA significance (pseudo p, {n} permutations)",
-        "clusters": "LISA clusters (p ≤ {alpha:g})",
+        "significance_q": "LISA significance (adjusted q, {n} permutations)",
+        "clusters": "LISA clusters ({rule} ≤ {alpha:g})",
         "hot": "Hot spot {c}%",
         "cold": "Cold spot {c}%",
         "gistar": "Getis-Ord Gi*",
@@ -528,6 +530,7 @@ def lisa_cluster_map(
     lisa: pd.DataFrame,
     *,
     alpha: float = 0.05,
+    significance: str = "p",
     title: str | None = None,
     attribution: str = "Πηγή: ΕΛ.ΣΤΑΤ.",
     lang: Lang = "el",
@@ -541,8 +544,8 @@ def lisa_cluster_map(
     lisa : pandas.DataFrame
         :meth:`~spatial_poverty.stats.LocalMoran.to_frame` (or a ``lisa_<var>`` layer) indexed like
         ``municipalities``, with the ``cluster`` column.
-    alpha : float
-        The significance level the clusters were cut at (legend only).
+    alpha, significance : float, {"p", "q"}
+        The level and the value (pseudo p or adjusted q) the clusters were cut at (legend only).
     """
     _check_crs(municipalities, "lisa_cluster_map")
     clusters = _aligned(lisa, municipalities, "cluster", "lisa_cluster_map")
@@ -567,7 +570,7 @@ def lisa_cluster_map(
             municipalities,
             colours,
             handles,
-            _TEXT[lang]["clusters"].format(alpha=alpha),
+            _TEXT[lang]["clusters"].format(alpha=alpha, rule=significance),
             lang=lang,
             attribution=attribution,
             title=title,
@@ -582,18 +585,23 @@ def significance_map(
     *,
     alpha: float = 0.05,
     permutations: int = 999,
+    significance: str = "p",
     title: str | None = None,
     attribution: str = "Πηγή: ΕΛ.ΣΤΑΤ.",
     lang: Lang = "el",
     min_footprint_mm: float = 2.0,
 ) -> Figure:
-    """The LISA significance map: pseudo p-values in GeoDa's classes p ≤ 0.001, 0.01, 0.05 (up to ``alpha``).
+    """The LISA significance map: pseudo p-values in GeoDa's classes p ≤ 0.001, 0.01, 0.05 (up to ``alpha``);
+    with ``significance="q"`` the adjusted ``q_sim`` in the same classes (``p_sim``, labelled p, when the table has
+    no ``q_sim``).
 
     With :math:`P` permutations the smallest attainable two-sided pseudo p-value is :math:`2/(P+1)`, so classes
     below it stay empty (they are listed with their count, 0).
     """
     _check_crs(municipalities, "significance_map")
-    p = _aligned(lisa, municipalities, "p_sim", "significance_map").astype(float)
+    if significance == "q" and "q_sim" not in lisa.columns:  # a layer without q (optional): show p, and say so
+        significance = "p"
+    p = _aligned(lisa, municipalities, f"{significance}_sim", "significance_map").astype(float)
     levels = [(t, c) for t, c in _SIGNIFICANCE if t <= alpha]
     if not levels or levels[-1][0] < alpha:
         levels.append((alpha, "#84f576"))
@@ -604,7 +612,7 @@ def significance_map(
     prev = 0.0
     for t, c in levels:
         n = int(((p > prev) & (p <= t)).sum())
-        handles.append(Patch(facecolor=c, edgecolor="#444444", linewidth=0.3, label=f"p ≤ {t:g} ({n})"))
+        handles.append(Patch(facecolor=c, edgecolor="#444444", linewidth=0.3, label=f"{significance} ≤ {t:g} ({n})"))
         prev = t
     n_ns = int((p > levels[-1][0]).sum())
     handles.append(
@@ -617,7 +625,7 @@ def significance_map(
             municipalities,
             colours,
             handles,
-            _TEXT[lang]["significance"].format(n=permutations),
+            _TEXT[lang]["significance_q" if significance == "q" else "significance"].format(n=permutations),
             lang=lang,
             attribution=attribution,
             title=title,
@@ -842,6 +850,7 @@ def write_run_maps(
     index: pd.DataFrame | None = None,
     alpha: float = 0.05,
     permutations: int = 999,
+    significance: str = "p",
     attribution: str = "Πηγή: ΕΛ.ΣΤΑΤ.",
     lang: Lang = "el",
 ) -> dict[str, list[Path]]:
@@ -879,13 +888,15 @@ def write_run_maps(
     for var, frame in (lisa or {}).items():
         name = labels[var].label(lang) if var in labels else var
         figures[f"lisa_{var}"] = lisa_cluster_map(
-            municipalities, frame, alpha=alpha, title=name, attribution=attribution, lang=lang
-        )
+            municipalities, frame, alpha=alpha, significance=significance, title=name, attribution=attribution,
+            lang=lang,
+        )  # fmt: skip
         figures[f"significance_{var}"] = significance_map(
             municipalities,
             frame,
             alpha=alpha,
             permutations=permutations,
+            significance=significance,
             title=name,
             attribution=attribution,
             lang=lang,

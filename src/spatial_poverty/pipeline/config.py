@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -168,7 +168,17 @@ class Statistics(_Strict):
     local_statistics: list[LocalStatistic] = Field(default_factory=_default_local)
     alternative: Literal["two-sided", "greater", "less"] = "two-sided"
     correction: Literal["bh", "by", "bonferroni", "none"] = "bh"
+    #: What makes a unit significant in the published layers, maps and report: the pseudo p-value ("p") or the
+    #: one adjusted by ``correction`` ("q"). Default: "q" when a correction is configured, else "p".
+    significance: Literal["p", "q"] | None = None
     stability: Stability = Field(default_factory=Stability)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _significance_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("significance") is None:
+            return {**data, "significance": "p" if data.get("correction", "bh") == "none" else "q"}
+        return data
 
     @field_validator("global_statistics")
     @classmethod

@@ -49,6 +49,7 @@ from spatial_poverty.maps.access import add_access_layers
 from spatial_poverty.pipeline.config import INDICATORS, PipelineConfig
 from spatial_poverty.pipeline.statistics_extra import (
     component_statistics,
+    inference_summary,
     regions_stage,
     stability_graphs,
     stability_shares,
@@ -335,11 +336,12 @@ def _run(
                 local_frames[f"lisa_{var}"] = lisas[var]
                 if gi_frame is not None:
                     local_frames[f"gistar_{var}"] = gi_frame
-                by_comp["inference"] = {"alternative": st.alternative, "correction": st.correction, "alpha": st.alpha}
+                by_comp["inference"] = inference_summary(st, lisas[var], gi_frame)
                 stats_out[var] = by_comp
                 continue
             gm = GlobalMoran(y, graph, **common)
-            lm = LocalMoran(y, graph, alpha=st.alpha, correction=st.correction, **common)
+            local = {"alpha": st.alpha, "correction": st.correction, "significance": st.significance, **common}
+            lm = LocalMoran(y, graph, **local)
             morans[var] = gm
             lisas[var] = lm.to_frame()
             local_frames[f"lisa_{var}"] = lisas[var]
@@ -352,14 +354,14 @@ def _run(
                 else:
                     out["general_g"] = GeneralG(y, graph, **common).to_dict()
             if "gistar" in st.local_statistics:
-                gi = GetisOrdLocal(y, graph, star=True, alpha=st.alpha, correction=st.correction, **common)
+                gi = GetisOrdLocal(y, graph, star=True, **local)
                 local_frames[f"gistar_{var}"] = gi.to_frame()
                 bins = pd.Series(gi.bin).value_counts()
                 out["gistar_bins"] = {str(b): int(bins.get(b, 0)) for b in (-3, -2, -1, 0, 1, 2, 3)}
             if "local_geary" in st.local_statistics:
-                lg = LocalGeary(y, graph, alpha=st.alpha, correction=st.correction, **common)
+                lg = LocalGeary(y, graph, **local)
                 local_frames[f"local_geary_{var}"] = lg.to_frame()
-            out["inference"] = {"alternative": st.alternative, "correction": st.correction, "alpha": st.alpha}
+            out["inference"] = inference_summary(st, lisas[var], local_frames.get(f"gistar_{var}"))
             stats_out[var] = out
             logger.info("%s: %r; LISA %s; Gi* bins %s", var, gm, lm.counts(), out.get("gistar_bins"))
         if st.stability.enabled:  # lisa_stable / gi_stable: share of weight specs in which a unit is significant
@@ -458,6 +460,7 @@ def _run(
             lisa=lisas,
             attribution=" · ".join(dict.fromkeys([b_src.attribution, p_src.attribution])),
             simplify_m=cfg.map.simplify_m,
+            significance=cfg.statistics.significance or "p",
         )
         decorate = None
         if access_stage is not None:

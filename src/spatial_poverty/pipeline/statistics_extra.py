@@ -14,7 +14,7 @@ from libpysal.graph import Graph
 from scipy.spatial import cKDTree
 
 from spatial_poverty.errors import StatisticsError
-from spatial_poverty.pipeline.config import PipelineConfig, Stability
+from spatial_poverty.pipeline.config import PipelineConfig, Stability, Statistics
 from spatial_poverty.stats import GlobalMoran, Regionalisation, WeightsSpec, build_weights, regionalise
 from spatial_poverty.stats.stability import by_component, local_stability
 
@@ -111,12 +111,34 @@ def stability_shares(
         "seed": cfg.seed,
         "alpha": st.alpha,
         "alternative": st.alternative,
+        "correction": st.correction,
+        "significance": st.significance,
     }
     y = gdf[var]
     out = pd.DataFrame(index=gdf.index)
     out["lisa_stable"] = local_stability(y, graphs, statistic="lisa", **kw)["share_significant"]
     if gistar:
         out["gi_stable"] = local_stability(y, graphs, statistic="gistar", **kw)["share_significant"]
+    return out
+
+
+def inference_summary(st: Statistics, lisa: pd.DataFrame, gistar: pd.DataFrame | None) -> dict[str, Any]:
+    """The inference settings of a variable and how many units pass under each rule: LISA by ``p_sim`` and
+    ``q_sim``, Gi* by ``gi_p`` (normal, as ArcGIS) and ``gi_q``, each at most alpha. The rule in use is
+    ``significance``; the report gives the count under the other one."""
+
+    def passing(frame: pd.DataFrame, column: str) -> int:
+        return int((pd.to_numeric(frame[column], errors="coerce").fillna(1.0) <= st.alpha).sum())
+
+    out: dict[str, Any] = {
+        "alternative": st.alternative,
+        "correction": st.correction,
+        "alpha": st.alpha,
+        "significance": st.significance,
+        "lisa_passing": {"p": passing(lisa, "p_sim"), "q": passing(lisa, "q_sim")},
+    }
+    if gistar is not None:
+        out["gistar_passing"] = {"p": passing(gistar, "gi_p"), "q": passing(gistar, "gi_q")}
     return out
 
 
@@ -156,12 +178,9 @@ def component_statistics(
         morans[comp] = gm
         by_comp[str(comp)] = {"size": int(big[comp]), "codes": sorted(str(c) for c in members), **gm.to_dict()}
     largest = big.index[0]
-    lisa = by_component(y, graph, statistic="lisa", min_size=COMPONENT_MIN_SIZE, alpha=st.alpha, **kw)
-    gi = (
-        by_component(y, graph, statistic="gistar", min_size=COMPONENT_MIN_SIZE, alpha=st.alpha, **kw)
-        if gistar
-        else None
-    )
+    local = {"alpha": st.alpha, "correction": st.correction, "significance": st.significance, **kw}
+    lisa = by_component(y, graph, statistic="lisa", min_size=COMPONENT_MIN_SIZE, **local)
+    gi = by_component(y, graph, statistic="gistar", min_size=COMPONENT_MIN_SIZE, **local) if gistar else None
     counts = lisa["cluster"].value_counts()
     stats = {
         "global_moran": {**morans[largest].to_dict(), "component": str(largest), "component_size": int(big[largest])},

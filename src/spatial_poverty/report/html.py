@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,12 @@ TEXT: dict[str, dict[str, str]] = {
         "variable": "Μεταβλητή",
         "p_sim": "ψευδο-p (μεταθέσεις)",
         "lisa_members": "Δήμοι σε σημαντικές συστάδες LISA",
+        "rule_q": "Σημαντικός είναι ένας δήμος με q ≤ {alpha}: η ψευδο-p των μεταθέσεων διορθωμένη για τους πολλούς "
+        "ταυτόχρονους ελέγχους ({correction}).",
+        "rule_p": "Σημαντικός είναι ένας δήμος με ψευδο-p ≤ {alpha}, χωρίς διόρθωση για τους πολλούς ταυτόχρονους "
+        "ελέγχους.",
+        "rule_count": "{label}: LISA {n} δήμοι ({other} ≤ {alpha}: {n_other})",
+        "rule_count_gi": "; Gi* {n} ({other} ≤ {alpha}: {n_other})",
         "none_significant": "κανένας δήμος σε σημαντική συστάδα",
         "gistar": "Θερμά και ψυχρά σημεία (Getis-Ord Gi*)",
         "quality": "Ποιότητα δεδομένων",
@@ -128,6 +134,12 @@ TEXT: dict[str, dict[str, str]] = {
         "variable": "Variable",
         "p_sim": "pseudo p (permutations)",
         "lisa_members": "Municipalities in significant LISA clusters",
+        "rule_q": "A municipality is significant when q ≤ {alpha}: its permutation pseudo p-value adjusted for the "
+        "many simultaneous tests ({correction}).",
+        "rule_p": "A municipality is significant when its pseudo p-value ≤ {alpha}, without adjustment for the many "
+        "simultaneous tests.",
+        "rule_count": "{label}: LISA {n} municipalities (under {other} ≤ {alpha}: {n_other})",
+        "rule_count_gi": "; Gi* {n} (under {other} ≤ {alpha}: {n_other})",
         "none_significant": "no municipality in a significant cluster",
         "gistar": "Hot and cold spots (Getis-Ord Gi*)",
         "quality": "Data quality",
@@ -240,6 +252,8 @@ code { font-size: .9em; }
 {% for r in moran %}<tr><td>{{ r.label }}</td><td class="num">{{ r.I }}</td><td class="num">{{ r.EI }}</td>
 <td class="num">{{ r.z }}</td><td class="num">{{ r.p }}</td><td>{{ r.counts }}</td></tr>
 {% endfor %}</table>
+{% if rule %}<p class="rule">{{ rule.text }}</p>
+<ul>{% for r in rule.counts %}<li>{{ r }}</li>{% endfor %}</ul>{% endif %}
 <h3>{{ t.lisa_members }}</h3>
 <ul>
 {% for r in lisa_members %}<li><b>{{ r.label }}</b>: {{ r.text }}</li>
@@ -407,6 +421,7 @@ def build_report(
                 "counts": ", ".join(f"{_CLUSTER_EL.get(k, k) if el else k}: {v}" for k, v in counts.items()),
             }
         )
+    rule = _significance_rule(manifest, t, label, el)
     lisa_members = []
     for var, frame in layers.lisa.items():
         sig = frame[frame["cluster"] != NOT_SIGNIFICANT]
@@ -510,6 +525,7 @@ def build_report(
         index=index_rows,
         moran=moran,
         lisa_members=lisa_members,
+        rule=rule,
         gistar=gistar,
         quality=quality,
         targets=targets,
@@ -518,6 +534,42 @@ def build_report(
         attribution=attribution,
         access=access_section(folder, manifest, lang),
     )
+
+
+_CORRECTIONS = {
+    "bh": "Benjamini-Hochberg",
+    "by": "Benjamini-Yekutieli",
+    "bonferroni": "Bonferroni",
+    "none": "-",
+}
+
+
+def _significance_rule(
+    manifest: Mapping[str, Any], t: Mapping[str, str], label: Callable[[str], str], el: bool
+) -> dict[str, Any] | None:
+    """The sentence naming the rule that made units significant, and per variable how many pass under it and
+    under the other rule (LISA by p_sim / q_sim, Gi* by gi_p / gi_q); None for runs without the counts."""
+    stats = manifest.get("statistics", {})
+    infos = {v: st.get("inference", {}) for v, st in stats.items()}
+    infos = {v: i for v, i in infos.items() if "significance" in i and "lisa_passing" in i}
+    if not infos:
+        return None
+    first = next(iter(infos.values()))
+    rule = first["significance"]
+    other = "p" if rule == "q" else "q"
+    alpha = f"{first['alpha']:g}".replace(".", ",") if el else f"{first['alpha']:g}"
+    text = t["rule_q" if rule == "q" else "rule_p"].format(
+        alpha=alpha, correction=_CORRECTIONS.get(first.get("correction", ""), first.get("correction", ""))
+    )
+    counts = []
+    for var, info in infos.items():
+        n = info["lisa_passing"]
+        line = t["rule_count"].format(label=label(var), n=n[rule], other=other, alpha=alpha, n_other=n[other])
+        if "gistar_passing" in info:
+            g = info["gistar_passing"]
+            line += t["rule_count_gi"].format(n=g[rule], other=other, alpha=alpha, n_other=g[other])
+        counts.append(line)
+    return {"text": text, "counts": counts}
 
 
 def write_report(

@@ -85,6 +85,7 @@ def write_run_products(
         index=layers.index,
         alpha=cfg.statistics.alpha,
         permutations=cfg.statistics.permutations,
+        significance=cfg.statistics.significance or "p",
         attribution=attribution or "Πηγή: ΕΛ.ΣΤΑΤ.",
         lang=lang,
     )
@@ -152,6 +153,7 @@ def _redraw_map(
         simplify_m=cfg.map.simplify_m,
         gistar=layers.gistar,
         index=layers.index,
+        significance=cfg.statistics.significance or "p",
     )
     if decorate_map is not None:  # layers drawn by other stages (access to services)
         decorate_map(m)

@@ -34,6 +34,7 @@ from spatial_poverty.stats.inference import (
     NO_NEIGHBOURS,
     Alternative,
     Correction,
+    Significance,
     adjust_pvalues,
     check_alternative,
     gi_bin,
@@ -83,6 +84,7 @@ class _Local:
     alpha: float
     alternative: Alternative
     correction: Correction
+    significance: Significance = "p"
 
     method: Method
     _sim_args: tuple[str, np.ndarray, CSRWeights, np.ndarray | None]
@@ -96,8 +98,11 @@ class _Local:
         alternative: Alternative,
         correction: Correction,
         method: Method = "shared",
+        significance: Significance = "p",
     ) -> None:
         check_alternative(alternative)
+        if significance not in ("p", "q"):
+            raise StatisticsError(f"significance needs to be 'p' or 'q'; {significance!r} was given instead")
         if permutations < 1:
             raise StatisticsError(f"permutations needs to be at least 1; {permutations} was given instead")
         if not 0 < alpha < 1:
@@ -106,6 +111,7 @@ class _Local:
             raise StatisticsError(f"method needs to be one of {', '.join(METHODS)}; {method!r} was given instead")
         self.permutations, self.seed, self.alpha = permutations, seed, alpha
         self.alternative, self.correction, self.method = alternative, correction, method
+        self.significance = significance
 
     def _run(
         self,
@@ -137,6 +143,11 @@ class _Local:
         self.z_sim = np.where(iso, np.nan, res.z_sim(observed))
         self.reason = np.where(iso & (res.reasons() == ""), NO_NEIGHBOURS, res.reasons()).astype(str)
         log_untested(type(self).__name__, self.ids, self.reason)
+
+    def _significant(self) -> np.ndarray:
+        """Units whose pseudo p (``significance="p"``) or adjusted q (``"q"``) is at most alpha; NaN never."""
+        test = self.p_sim if self.significance == "p" else self.q_sim
+        return np.nan_to_num(test, nan=1.0) <= self.alpha
 
     def _observed(self, formula: np.ndarray) -> np.ndarray:
         """The statistic to report: the engine's own evaluation (the one its counts compare against, equal to
@@ -191,7 +202,10 @@ class GetisOrdLocal(_Local):
     for binary weights, different for row-standardised ones (where :math:`\sum_j w_{ij}^2 \ne \sum_j w_{ij}`).
 
     ``p_norm`` is the two-sided normal p-value of the z-score and ``bin`` ArcGIS's ``Gi_Bin`` from it (±3, ±2,
-    ±1 at 99, 95, 90 %). ``p_sim`` and ``q_sim`` come from conditional randomisation of the neighbours' values
+    ±1 at 99, 95, 90 %) with ``significance="p"``; with ``significance="q"`` the levels are those of the
+    adjusted permutation p-value ``q_sim`` (as ArcGIS's "Apply False Discovery Rate Correction" option does with
+    its own p-values), and ``significant`` is ``p_norm`` (or ``q_sim``) at most alpha. ``p_sim`` and ``q_sim``
+    come from conditional randomisation of the neighbours' values
     (``method="esda"``: esda's table and its :math:`G` statistic, p-values identical to esda's). Where the
     z-score cannot be computed (a zero variance: every other value equal, or a neighbourhood of all units),
     ``Zs`` is NaN or infinite, ``p_norm``, ``p_sim`` and ``q_sim`` are NaN, ``bin`` is 0 and ``reason`` says why.
@@ -217,8 +231,9 @@ class GetisOrdLocal(_Local):
         correction: Correction = "bh",
         isolates: Literal["raise", "keep"] = "raise",
         method: Method = "shared",
+        significance: Significance = "p",
     ) -> None:
-        self._setup(permutations, seed, alpha, alternative, correction, method)
+        self._setup(permutations, seed, alpha, alternative, correction, method, significance)
         if transform.lower() not in ("b", "r"):
             raise StatisticsError(f"GetisOrdLocal: transform needs to be 'b' or 'r'; {transform!r} was given instead")
         if z not in ("arcgis", "esda"):
@@ -254,12 +269,22 @@ class GetisOrdLocal(_Local):
             self.Zs = self._observed(self.Zs)
         finite = np.isfinite(self.Zs)
         self.p_norm = np.where(iso | ~finite, np.nan, p_from_z(np.where(finite, self.Zs, 0.0), alternative))
-        self.bin = gi_bin(self.Zs)
+        rule = self.p_norm if significance == "p" else self.q_sim
+        self.bin = gi_bin(self.Zs, rule)
+        self.significant = np.nan_to_num(rule, nan=1.0) <= alpha
 
     def to_frame(self) -> pd.DataFrame:
-        """``gi_z``, ``gi_p`` (normal, as ArcGIS), ``gi_bin``, ``gi_p_sim``, ``gi_q`` indexed by the graph's ids."""
+        """``gi_z``, ``gi_p`` (normal, as ArcGIS), ``gi_bin``, ``gi_p_sim``, ``gi_q``, ``significant`` indexed by
+        the graph's ids."""
         return pd.DataFrame(
-            {"gi_z": self.Zs, "gi_p": self.p_norm, "gi_bin": self.bin, "gi_p_sim": self.p_sim, "gi_q": self.q_sim},
+            {
+                "gi_z": self.Zs,
+                "gi_p": self.p_norm,
+                "gi_bin": self.bin,
+                "gi_p_sim": self.p_sim,
+                "gi_q": self.q_sim,
+                "significant": self.significant,
+            },
             index=pd.Index(self.ids, name="code"),
         )
 
@@ -294,8 +319,9 @@ class LocalGeary(_Local):
         isolates: Literal["raise", "keep"] = "raise",
         method: Method = "shared",
         scale: Literal["esda", "geoda"] = "esda",
+        significance: Significance = "p",
     ) -> None:
-        self._setup(permutations, seed, alpha, alternative, correction, method)
+        self._setup(permutations, seed, alpha, alternative, correction, method, significance)
         if scale not in ("esda", "geoda"):
             raise StatisticsError(f"LocalGeary: scale needs to be 'esda' or 'geoda'; {scale!r} was given instead")
         x, w, ids, iso = prepare(y, graph, "LocalGeary", isolates=isolates, min_units=MIN_LOCAL_UNITS)
@@ -309,7 +335,7 @@ class LocalGeary(_Local):
         self.localG = np.where(iso, np.nan, calc(w @ z, w @ (z**2)))
         self._run("geary", z, CSRWeights.from_sparse(w), self.localG, esda_z=z)
         self.localG = self._observed(self.localG)
-        sig = np.nan_to_num(self.p_sim, nan=1.0) <= alpha
+        sig = self._significant()
         mean_c = np.nanmean(self.localG)
         low = self.localG < mean_c
         self.labels = np.select(
@@ -356,8 +382,9 @@ class BivariateLocalMoran(_Local):
         correction: Correction = "bh",
         isolates: Literal["raise", "keep"] = "raise",
         method: Method = "shared",
+        significance: Significance = "p",
     ) -> None:
-        self._setup(permutations, seed, alpha, alternative, correction, method)
+        self._setup(permutations, seed, alpha, alternative, correction, method, significance)
         xv, w, ids, iso = prepare(x, graph, "BivariateLocalMoran", isolates=isolates, min_units=MIN_LOCAL_UNITS)
         yv, _, _, _ = prepare(y, graph, "BivariateLocalMoran", isolates=isolates)
         self.ids, self.n, self.iso = ids, len(xv), iso
@@ -369,7 +396,7 @@ class BivariateLocalMoran(_Local):
         self._run("moran_bv", zx, CSRWeights.from_sparse(w), self.Is, y=zy, esda_z=np.column_stack((zx, zy)))
         self.Is = self._observed(self.Is)
         self.q = np.where(iso, 0, np.where(zx > 0, np.where(lag > 0, 1, 4), np.where(lag > 0, 2, 3)))
-        sig = np.nan_to_num(self.p_sim, nan=1.0) <= alpha
+        sig = self._significant()
         self.labels = np.array(
             [
                 NO_NEIGHBOURS if i else CLUSTER_LABELS[int(c)] if s else NOT_SIGNIFICANT

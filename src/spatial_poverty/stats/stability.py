@@ -18,7 +18,7 @@ from libpysal.graph import Graph
 
 from spatial_poverty.errors import StatisticsError
 from spatial_poverty.stats.autocorrelation import LocalMoran
-from spatial_poverty.stats.inference import Alternative
+from spatial_poverty.stats.inference import Alternative, Correction, Significance
 from spatial_poverty.stats.local_stats import GetisOrdLocal
 
 __all__ = ["by_component", "local_stability"]
@@ -33,6 +33,8 @@ def local_stability(
     seed: int,
     alpha: float = 0.05,
     alternative: Alternative = "two-sided",
+    correction: Correction = "bh",
+    significance: Significance = "p",
 ) -> pd.DataFrame:
     """The same local statistic under several weight specifications; per unit, the share significant.
 
@@ -43,9 +45,9 @@ def local_stability(
     graphs : mapping of str to libpysal.graph.Graph
         Specification name (used in column names, e.g. "queen", "knn4") to graph; at least two.
     statistic : {"lisa", "gistar"}
-        LISA (significant: ``p_sim <= alpha``) or Gi* (significant: ``gi_bin`` at ±2 or ±3, i.e. the normal
-        p-value below 0.05, as ArcGIS).
-    permutations, seed, alpha, alternative
+        LISA or Gi*, each unit significant as the statistic's ``significant`` says (``p_sim``, or for Gi* the
+        normal p-value as ArcGIS, at most alpha; with ``significance="q"`` the adjusted ``q_sim``).
+    permutations, seed, alpha, alternative, correction, significance
         As the statistic's; the same seed for every specification.
 
     Returns
@@ -60,19 +62,18 @@ def local_stability(
         raise StatisticsError(f"statistic needs to be 'lisa' or 'gistar'; {statistic!r} was given instead")
     cols: dict[str, object] = {}
     sig = []
+    kw = dict(permutations=permutations, seed=seed, alpha=alpha, alternative=alternative, correction=correction,
+              significance=significance)  # fmt: skip
     for name, graph in graphs.items():
         if set(graph.unique_ids) != set(y.index):
             raise StatisticsError(f"the graph {name!r} needs the same ids as y")
         if statistic == "lisa":
-            lm = LocalMoran(y, graph, permutations=permutations, seed=seed, alpha=alpha, alternative=alternative)
-            frame = lm.to_frame().reindex(y.index)
+            frame = LocalMoran(y, graph, **kw).to_frame().reindex(y.index)  # type: ignore[arg-type]
             cols[f"lisa_{name}"] = frame["cluster"].to_numpy()
-            s = frame["significant"].to_numpy(dtype=bool)
         else:
-            gi = GetisOrdLocal(y, graph, permutations=permutations, seed=seed, alpha=alpha, alternative=alternative)
-            frame = gi.to_frame().reindex(y.index)
+            frame = GetisOrdLocal(y, graph, **kw).to_frame().reindex(y.index)  # type: ignore[arg-type]
             cols[f"gi_bin_{name}"] = frame["gi_bin"].to_numpy()
-            s = frame["gi_bin"].abs().to_numpy() >= 2
+        s = frame["significant"].to_numpy(dtype=bool)
         cols[f"significant_{name}"] = s
         sig.append(s)
     out = pd.DataFrame(cols, index=y.index)
@@ -91,6 +92,8 @@ def by_component(
     seed: int,
     alpha: float = 0.05,
     alternative: Alternative = "two-sided",
+    correction: Correction = "bh",
+    significance: Significance = "p",
 ) -> pd.DataFrame:
     """A local statistic computed separately in each connected component (the island policy "components").
 
@@ -117,14 +120,10 @@ def by_component(
             continue
         sub = graph.subgraph(members)
         ys = y.loc[list(sub.unique_ids)]
-        if statistic == "lisa":
-            frame = LocalMoran(
-                ys, sub, permutations=permutations, seed=seed, alpha=alpha, alternative=alternative
-            ).to_frame()
-        else:
-            frame = GetisOrdLocal(
-                ys, sub, permutations=permutations, seed=seed, alpha=alpha, alternative=alternative
-            ).to_frame()
+        kw = dict(permutations=permutations, seed=seed, alpha=alpha, alternative=alternative, correction=correction,
+                  significance=significance)  # fmt: skip
+        stat = LocalMoran if statistic == "lisa" else GetisOrdLocal
+        frame = stat(ys, sub, **kw).to_frame()  # type: ignore[arg-type]
         frames.append(frame)
     out = pd.concat(frames) if frames else pd.DataFrame()
     out = out.reindex(y.index)
@@ -138,6 +137,7 @@ def by_component(
         out["significant"] = out["significant"].astype(bool)
     else:
         out["gi_bin"] = out["gi_bin"].fillna(0).astype(np.int32)
+        out["significant"] = out["significant"].fillna(False).astype(bool)
     out["component"] = labels.reindex(y.index).to_numpy()
     out["component_size"] = sizes.reindex(out["component"]).to_numpy()
     out.index.name = "code"
