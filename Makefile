@@ -14,6 +14,9 @@ PIPELINE ?= pipelines/south_aegean.yaml
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Bytecode is compiled at installation: where Python may not write it (PYTHONDONTWRITEBYTECODE, as on CI and many
+# managed machines) every command would otherwise compile its imports again (validate: 8.8 s instead of 0.8 s).
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: run test setup data lint clean-env bench
 
@@ -38,6 +41,7 @@ $(UV):
 
 $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
+	$(BIN)/python -m compileall -q src > /dev/null
 	# Compile the permutation engine's kernels into numba's on-disk cache once, at installation.
 	$(BIN)/python -m spatial_poverty.stats.engine
 	touch $@
@@ -47,6 +51,7 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 bench: setup
 	$(BIN)/python benchmarks/bench_engine.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/bench_sae.py
+	$(BIN)/python benchmarks/bench_startup.py
 
 clean-env:
 	rm -rf $(VENV) $(TOOLS)

@@ -34,6 +34,42 @@ def test_validate_checks_the_targets_file(tmp_path):
     assert f"{bad}" in proc.stderr and "aroppe" in proc.stderr
 
 
+#: What start-up must not pay for: a validation reads YAML and the catalogue, nothing numerical or graphical.
+HEAVY = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "libpysal",
+    "esda",
+    "geopandas",
+    "matplotlib",
+    "sklearn",
+    "numba",
+    "folium",
+    "shapely",
+)
+
+
+@pytest.mark.parametrize("name", ["south_aegean", "central_macedonia", "greece"])
+def test_validate_imports_no_numerical_or_graphical_library(name):
+    """The start-up budget of issue 16 (--help and validate under 1.5 s, benchmarks/bench_startup.py) rests on
+    lazy imports: validating a shipped pipeline loads none of the numerical or graphical libraries. The timing
+    itself is a benchmark, not a test."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        f"sys.argv = ['spatial-poverty', 'validate', 'pipelines/{name}.yaml', '--quiet']\n"
+        "from spatial_poverty.cli.main import app\n"
+        "try:\n    app()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout
+
+
 def test_usage_error_is_exit_2():
     assert run_cli("run").returncode == 2
 

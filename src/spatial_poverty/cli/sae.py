@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 __all__ = ["sae_app"]
 
@@ -79,6 +81,8 @@ Force = Annotated[bool, typer.Option("--force", help="Replace OUT (and its JSON)
 
 def _read_table(path: Path, columns: list[str], *, layer: str | None = None) -> pd.DataFrame:
     """A CSV (UTF-8, comma or semicolon) or a GeoPackage/vector layer without geometry, all columns as text."""
+    import pandas as pd
+
     from spatial_poverty.errors import IngestError
 
     if not path.is_file():
@@ -103,6 +107,9 @@ def _read_table(path: Path, columns: list[str], *, layer: str | None = None) -> 
 
 def _numbers(frame: pd.DataFrame, column: str, path: Path, *, allow_empty: bool = True) -> np.ndarray:
     """A column as floats; an empty cell is NaN (if allowed), anything else that is not a number an error."""
+    import numpy as np
+    import pandas as pd
+
     from spatial_poverty.errors import IngestError
 
     raw = frame[column]
@@ -138,6 +145,8 @@ def _write(out: Path, frame: pd.DataFrame, *, force: bool, summary: dict[str, An
 def _spatial_weights(areas: Path, ids: pd.Index, weights: Path | None, layer: str | None):  # type: ignore[no-untyped-def]
     """The proximity matrix of the areas, rows in ``ids`` order: a GAL/GWT file, or for a GeoPackage the
     project's contiguity weights with the archipelago policy (queen, islands linked to their 3 nearest)."""
+    import pandas as pd
+
     from spatial_poverty.errors import IngestError
 
     if weights is not None:
@@ -190,6 +199,8 @@ def direct(
     force: Force = False,
 ) -> None:
     """Direct estimates per domain with their design variance (Taylor or replicate weights)."""
+    import numpy as np
+
     from spatial_poverty.cli.common import errors
     from spatial_poverty.errors import IngestError
     from spatial_poverty.sae import Design, direct_estimates
@@ -259,6 +270,9 @@ def fh(
     force: Force = False,
 ) -> None:
     """Fay-Herriot EBLUPs with their MSE, intervals and quality classes (``--spatial``: SAR area effects)."""
+    import numpy as np
+    import pandas as pd
+
     from spatial_poverty.cli.common import errors
     from spatial_poverty.errors import IngestError
     from spatial_poverty.sae.fh import QUALITY_THRESHOLDS, fit_fh

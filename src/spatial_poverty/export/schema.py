@@ -30,6 +30,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from spatial_poverty.errors import ExportError
+from spatial_poverty.services.vocabulary import ACCESS_THRESHOLDS
 from spatial_poverty.stats.autocorrelation import (
     CLUSTER_LABELS,
     CLUSTER_LABELS_EL,
@@ -759,8 +760,6 @@ FIELDS: dict[str, FieldSpec] = {
 }
 
 # ------------------------------------------------------------------------------- access to social services
-#: Population-share thresholds a run may ask for (``access.thresholds_min``): one field ``share_within_<n>min`` each.
-ACCESS_THRESHOLDS = (5, 10, 15, 20, 30, 45, 60, 90, 120)
 _SERVICE_TYPE_KEYS = (
     "community_centre",
     "social_grocery",

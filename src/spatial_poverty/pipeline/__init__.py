@@ -1,7 +1,18 @@
-"""Pipelines: the YAML schema and the runner that carries a run through every stage."""
+"""Pipelines: the YAML schema and the runner that carries a run through every stage.
 
+The runner's names are imported on first use (:mod:`spatial_poverty.lazy`): ``spatial-poverty validate`` needs
+the schema only and does not pay for the maps, the report and the statistics at start-up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from spatial_poverty.lazy import lazy_exports
 from spatial_poverty.pipeline.config import INDICATORS, PipelineConfig, load_config
-from spatial_poverty.pipeline.runner import RunResult, municipality_layer, plan, run_pipeline
+
+if TYPE_CHECKING:
+    from spatial_poverty.pipeline.runner import RunResult, municipality_layer, plan, run_pipeline
 
 __all__ = [
     "INDICATORS",
@@ -12,3 +23,5 @@ __all__ = [
     "plan",
     "run_pipeline",
 ]
+
+__getattr__ = lazy_exports(__name__, {"runner": ("RunResult", "municipality_layer", "plan", "run_pipeline")})

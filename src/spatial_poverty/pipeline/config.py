@@ -271,7 +271,7 @@ class AccessOptions(_Strict):
     @field_validator("thresholds_min")
     @classmethod
     def _thresholds(cls, v: list[float]) -> list[float]:
-        from spatial_poverty.export.schema import ACCESS_THRESHOLDS
+        from spatial_poverty.services.vocabulary import ACCESS_THRESHOLDS
 
         if not v or sorted(set(v)) != list(v) or any(t not in ACCESS_THRESHOLDS for t in v):
             raise ValueError(

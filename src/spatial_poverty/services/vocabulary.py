@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from spatial_poverty.harmonise.names import normalise_name
 
-__all__ = ["OSM_TAGS", "SERVICE_COLOURS", "SERVICE_TYPES", "service_type"]
+__all__ = ["ACCESS_THRESHOLDS", "OSM_TAGS", "SERVICE_COLOURS", "SERVICE_TYPES", "service_type"]
+
+#: Population-share thresholds a run may ask for (``access.thresholds_min``): one field ``share_within_<n>min`` each.
+ACCESS_THRESHOLDS = (5, 10, 15, 20, 30, 45, 60, 90, 120)
 
 #: Service type key -> (Greek label, English label). Keys are the values of the ``type`` field.
 SERVICE_TYPES: dict[str, tuple[str, str]] = {

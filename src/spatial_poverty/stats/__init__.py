@@ -7,8 +7,9 @@ permutation engine (``spatial-poverty stats lisa`` on contiguity weights) does n
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from spatial_poverty.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from spatial_poverty.stats.autocorrelation import GlobalMoran, LocalMoran, pseudo_p_two_sided
@@ -51,9 +52,6 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-#: Public name -> the module that defines it.
-_WHERE: dict[str, str] = {name: f"{__name__}.{mod}" for mod, names in _MODULES.items() for name in names}
-
 __all__ = [
     "BivariateLocalMoran",
     "BivariateMoran",
@@ -92,11 +90,7 @@ __all__ = [
     "write_weights",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _MODULES)
 
 
 def __dir__() -> list[str]:

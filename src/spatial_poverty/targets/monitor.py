@@ -22,17 +22,19 @@ For a target with baseline :math:`(t_0, b)` and target :math:`(t_1, g)` and the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
-from spatial_poverty.errors import ConfigError, IngestError
+from spatial_poverty.errors import IngestError
 from spatial_poverty.targets.schema import TargetsFile
 from spatial_poverty.targets.series import INDICATORS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "STATUS",
@@ -40,7 +42,6 @@ __all__ = [
     "STATUS_EL",
     "evaluate_targets",
     "read_series",
-    "target_sources",
     "targets_chart",
 ]
 
@@ -81,25 +82,6 @@ COLUMNS = [
     "baseline_source",
     "note",
 ]
-
-
-def target_sources(targets: TargetsFile, catalogued: Collection[str] | None = None) -> list[str]:
-    """The catalogue ids the targets' series are read from (sorted, unique).
-
-    Raises
-    ------
-    ConfigError
-        If ``catalogued`` (the data catalogue's ids) is given and lacks one of them.
-    """
-    ids = set()
-    for t in targets.targets:
-        src = INDICATORS[t.indicator].source_for(t.area)
-        if src is not None:
-            ids.add(src[0])
-    unknown = sorted(ids - set(catalogued)) if catalogued is not None else []
-    if unknown:
-        raise ConfigError(f"{targets.path}: the targets need inputs {unknown}, which the data catalogue does not list")
-    return sorted(ids)
 
 
 def read_series(targets: TargetsFile, paths: Mapping[str, Path]) -> dict[str, pd.DataFrame]:
@@ -201,6 +183,8 @@ def targets_chart(table: pd.DataFrame, *, lang: str = "el", attribution: str = "
     Bars are coloured by status; the label gives the latest value and its year.
     """
     import matplotlib as mpl
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
     from spatial_poverty.maps.static import static_rc
 

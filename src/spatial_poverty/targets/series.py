@@ -10,28 +10,37 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from spatial_poverty.errors import ConfigError, IngestError
 
-from spatial_poverty.errors import IngestError
-from spatial_poverty.ingest import eurostat, lfs
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from spatial_poverty.targets.schema import TargetsFile
 
 __all__ = [
     "INDICATORS",
-    "LFS_REGIONS",
     "Indicator",
+    "lfs_regions",
     "read_eurostat_tsv",
     "read_lfs_unemployment_rate",
     "read_national_arope",
+    "target_sources",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: The NUTS II regions of ELSTAT's yearly LFS tables (SJO03 "-Regio" sheets, 1988 on), plus the country total.
-LFS_REGIONS: dict[str, str] = {**lfs.LFS_REGIONS, "COUNTRY TOTAL": "EL"}
+
+def lfs_regions() -> dict[str, str]:
+    """The NUTS II regions of ELSTAT's yearly LFS tables (SJO03 "-Regio" sheets, 1988 on), plus the country total
+    (read from :mod:`spatial_poverty.ingest.lfs` when needed: validating a targets file does not load pandas)."""
+    from spatial_poverty.ingest import lfs
+
+    return {**lfs.LFS_REGIONS, "COUNTRY TOTAL": "EL"}
 
 
 def _frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -56,6 +65,8 @@ def read_eurostat_tsv(path: str | Path, *, unit: str) -> pd.DataFrame:
         out.
     """
     path = Path(path)
+    from spatial_poverty.ingest import eurostat
+
     table = eurostat.read_eurostat_tsv(path)
     if "geo" not in table or "unit" not in table:
         raise IngestError(f"{path}, line 1: the first column needs the dimensions unit and geo")
@@ -71,6 +82,8 @@ def read_eurostat_tsv(path: str | Path, *, unit: str) -> pd.DataFrame:
 def read_national_arope(path: str | Path) -> pd.DataFrame:
     """Eurostat's AROPE rate of Greece, ``geo,time,arope`` (legacy definition to 2020, EU 2030 from 2021)."""
     path = Path(path)
+    import pandas as pd
+
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     if list(raw.columns) != ["geo", "time", "arope"]:
         raise IngestError(f"{path}: expected columns geo, time, arope; found {list(raw.columns)}")
@@ -91,9 +104,12 @@ def read_lfs_unemployment_rate(path: str | Path) -> pd.DataFrame:
     Years before 1988 are left out: the sheet gives them for 7 older groupings of regions (Kriti, Ipeiros,
     Thessalia and the country total recur by name) and for the population aged 14+.
     """
+    from spatial_poverty.ingest import lfs
+
+    regions = lfs_regions()
     table = lfs.read_lfs_status_regions(path)
-    table = table[(table["year"] >= 1988) & table["region"].isin(list(LFS_REGIONS))]
-    return _frame(table.assign(geo=table["region"].map(LFS_REGIONS), value=table["unemployment_rate_pct"], flag=""))
+    table = table[(table["year"] >= 1988) & table["region"].isin(list(regions))]
+    return _frame(table.assign(geo=table["region"].map(regions), value=table["unemployment_rate_pct"], flag=""))
 
 
 @dataclass(frozen=True)
@@ -136,3 +152,22 @@ INDICATORS: dict[str, Indicator] = {
         "ELSTAT Labour Force Survey, yearly, persons 15+, NUTS II, 1988-2024.",
     ),
 }
+
+
+def target_sources(targets: TargetsFile, catalogued: Collection[str] | None = None) -> list[str]:
+    """The catalogue ids the targets' series are read from (sorted, unique).
+
+    Raises
+    ------
+    ConfigError
+        If ``catalogued`` (the data catalogue's ids) is given and lacks one of them.
+    """
+    ids = set()
+    for t in targets.targets:
+        src = INDICATORS[t.indicator].source_for(t.area)
+        if src is not None:
+            ids.add(src[0])
+    unknown = sorted(ids - set(catalogued)) if catalogued is not None else []
+    if unknown:
+        raise ConfigError(f"{targets.path}: the targets need inputs {unknown}, which the data catalogue does not list")
+    return sorted(ids)
