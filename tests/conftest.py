@@ -71,7 +71,7 @@ def pipeline_copy(name: str, raw: Path, processed: Path, dest: Path, *, lean: bo
     """A copy of ``pipelines/<name>.yaml`` whose paths point to ``raw`` and ``processed``.
 
     ``lean=True`` drops the national sources, the index, the report and the access stage (see
-    :data:`LEAN_SOURCES`).
+    :data:`LEAN_SOURCES`), and with them the statistics of their variables (population change and density stay).
     """
     text = (ROOT / "pipelines" / f"{name}.yaml").read_text(encoding="utf-8")
     if lean:
@@ -80,6 +80,10 @@ def pipeline_copy(name: str, raw: Path, processed: Path, dest: Path, *, lean: bo
         doc.pop("index", None)
         doc.pop("report", None)
         doc.pop("access", None)
+        st = doc.setdefault("statistics", {})
+        st["variables"] = [v for v in st.get("variables", []) if v in ("pop_change_pct", "density")]
+        st.pop("bivariate", None)
+        st.pop("rates", None)
         text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
     text = text.replace("../data/raw/catalogue.yaml", str(CATALOGUE))
     text = text.replace("../data/raw", str(raw)).replace("../data/processed", str(processed))

@@ -20,6 +20,25 @@ def test_validate_good_and_bad(tmp_path):
     assert "unknown key 'weights.islands'; allowed here: contiguity, island_policy, k" in proc.stderr
 
 
+def test_validate_lists_the_variables_a_run_makes_and_refuses_a_rate_without_counts(raw_dir, tmp_path):
+    """Issue 15: a statistics variable the pipeline does not make is refused (exit 3) with the names it makes and
+    the stage of each; a rate of counts asked for without its counts is refused with the reason."""
+    cfg = pipeline_copy("greece", raw_dir, tmp_path / "processed", tmp_path)
+    text = cfg.read_text(encoding="utf-8")
+    cfg.write_text(text.replace("variables: [deprivation_index,", "variables: [e2sfca, deprivation_index,"))
+    proc = run_cli("validate", str(cfg))
+    assert proc.returncode == 3, proc.stderr
+    assert "unknown statistics variable(s) ['e2sfca']; this pipeline makes: pop_change_pct (indicators)" in proc.stderr
+    assert "deprivation_index (index)" in proc.stderr and "unemp_2001 (harmonise)" in proc.stderr
+    cfg.write_text(text.replace("  variables: [", "  rates: [unemp_2001]\n  variables: ["), encoding="utf-8")
+    proc = run_cli("validate", str(cfg))
+    assert proc.returncode == 3, proc.stderr
+    assert "statistics.rates ['unemp_2001'] cannot be analysed as rates: unemp_2001: a percentage published " in (
+        proc.stderr
+    )
+    assert "without its counts" in proc.stderr
+
+
 def test_validate_checks_the_targets_file(tmp_path):
     targets = (ROOT / "pipelines" / "targets" / "south_aegean.yaml").read_text(encoding="utf-8")
     bad = tmp_path / "targets.yaml"

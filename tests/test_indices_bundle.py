@@ -13,6 +13,7 @@ import json
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 import yaml
 
@@ -165,3 +166,10 @@ def test_central_macedonia_pipeline_publishes_the_imd_index(raw_dir, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["index"]["spec"]["name"] == "deprivation_index" and manifest["index"]["units"] == 38
     assert {"deprivation_index.csv", "deprivation_index.xlsx"} <= {p.name for p in out.iterdir()}
+    # issue 15: hot spots of deprivation, and deprivation against access
+    names = {str(n) for n in pyogrio.list_layers(out / "central_macedonia.gpkg")[:, 0]}
+    assert {
+        "lisa_deprivation_index",
+        "gistar_deprivation_index",
+        "bilisa_deprivation_index_vs_nearest_min_mean",
+    } <= names

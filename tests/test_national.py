@@ -75,6 +75,17 @@ def test_332_municipalities_with_elstat_totals(layer):
     assert layer.crs.to_epsg() == 2100
 
 
+def test_hot_spots_of_deprivation_in_the_national_run(greece_run):
+    """Issue 15: the Greece pipeline analyses the deprivation index (no access stage: no bivariate layer)."""
+    import pyogrio
+
+    names = {str(n) for n in pyogrio.list_layers(greece_run / "greece.gpkg")[:, 0]}
+    assert {"lisa_deprivation_index", "gistar_deprivation_index", "lisa_unemp_2001"} <= names
+    assert not any(n.startswith("bilisa_") for n in names)
+    lisa = gpd.read_file(greece_run / "greece.gpkg", layer="lisa_deprivation_index")
+    assert len(lisa) == 332 and (lisa.loc[lisa["significant"].astype(bool), "q_sim"] <= 0.05).all()
+
+
 def test_population_1991_2001_preserved(layer):
     # The 2011 municipalities' totals (country less Mount Athos) land on 2021 units exactly.
     assert int(layer["pop_2001"].sum()) == POP_2001

@@ -107,11 +107,11 @@ def test_significance_follows_the_configured_correction(south_aegean_run):
     import pyogrio
 
     gpkg = south_aegean_run / "south_aegean.gpkg"
-    layers = [str(n) for n in pyogrio.list_layers(gpkg)[:, 0] if str(n).startswith(("lisa_", "gistar_"))]
-    assert len(layers) == 4
+    layers = [str(n) for n in pyogrio.list_layers(gpkg)[:, 0] if str(n).startswith(("lisa_", "gistar_", "bilisa_"))]
+    assert len(layers) == 11  # five variables, LISA and Gi* each, and one bivariate pair
     for name in layers:
         frame = gpd.read_file(gpkg, layer=name)
-        q = frame["q_sim" if name.startswith("lisa_") else "gi_q"]
+        q = frame["gi_q" if name.startswith("gistar_") else "q_sim"]
         assert (q[frame["significant"].astype(bool)] <= 0.05).all(), name
         if name.startswith("gistar_"):
             assert (q[frame["gi_bin"].abs() >= 2] <= 0.05).all(), name
@@ -260,3 +260,43 @@ def test_deprivation_index_on_the_national_columns(south_aegean_run):
     assert set(m["nuts2"]) == {"EL42"}
     table = pd.read_csv(south_aegean_run / "deprivation_index.csv", dtype=str, encoding="utf-8-sig")
     assert len(table) == 34 and "Κατάταξη (1 = πιο αποστερημένος)" in table.columns
+
+
+def test_hot_spots_of_deprivation_and_the_bivariate_layer(south_aegean_run):
+    """Issue 15: the shipped pipeline analyses the deprivation index first, unemployment and access, with
+    population change and density as context, and deprivation against access; each layer styled, in the report
+    and in the map."""
+    import sqlite3
+
+    import pyogrio
+
+    gpkg = south_aegean_run / "south_aegean.gpkg"
+    names = [str(n) for n in pyogrio.list_layers(gpkg)[:, 0]]
+    wanted = ["lisa_deprivation_index", "gistar_deprivation_index", "bilisa_deprivation_index_vs_nearest_min_mean"]
+    assert set(wanted) <= set(names)
+    index = gpd.read_file(gpkg, layer="deprivation_index").set_index("code")
+    lisa = gpd.read_file(gpkg, layer="lisa_deprivation_index").set_index("code")
+    np.testing.assert_allclose(lisa["value"], index.loc[lisa.index, "score"], rtol=RTOL)
+    bi = gpd.read_file(gpkg, layer="bilisa_deprivation_index_vs_nearest_min_mean").set_index("code")
+    access = gpd.read_file(gpkg, layer="municipal_access").set_index("code")
+    np.testing.assert_allclose(bi["value_y"], access.loc[bi.index, "nearest_min_mean"], rtol=RTOL)
+    assert (bi.loc[bi["significant"].astype(bool), "q_sim"] <= 0.05).all()
+    with sqlite3.connect(gpkg) as con:
+        styled = {r[0] for r in con.execute("SELECT f_table_name FROM layer_styles")}
+    assert set(wanted) <= styled
+    man = json.loads((south_aegean_run / "manifest.json").read_text(encoding="utf-8"))
+    assert next(iter(man["statistics"])) == "deprivation_index"
+    summary = man["bivariate"]["bilisa_deprivation_index_vs_nearest_min_mean"]
+    assert summary["clusters"] == bi["cluster"].value_counts().to_dict()
+    report = (south_aegean_run / "report.html").read_text(encoding="utf-8")
+    assert report.index("LISA 0 δήμοι") > 0 and "Δισδιάστατες συστάδες" in report
+    first = report.index("Σύνθετος δείκτης αποστέρησης: LISA")
+    assert first < report.index("Μεταβολή πληθυσμού 2011-2021: LISA")  # the hot-spot section leads with it
+    page = (south_aegean_run / "map.html").read_text(encoding="utf-8")
+    for text in ("Συστάδες LISA: Σύνθετος δείκτης αποστέρησης", "Σύνθετος δείκτης αποστέρησης × "):
+        assert text in page or json.dumps(text)[1:-1] in page, text
+    assert {
+        "lisa_deprivation_index",
+        "gistar_deprivation_index",
+        "bilisa_deprivation_index_vs_nearest_min_mean",
+    } <= set(man["figures"])

@@ -52,6 +52,7 @@ __all__ = [
     "layer_spec",
     "register",
     "render_markdown",
+    "variable_titles",
 ]
 
 FieldType = Literal["TEXT", "INTEGER", "REAL", "BOOLEAN"]
@@ -412,6 +413,14 @@ FIELDS: dict[str, FieldSpec] = {
         ),
         # ------------------------------------------------------------------------------------- LISA (Moran)
         FieldSpec("value", "REAL", "Τιμή", "Value", "The analysed variable's value", nullable=True),
+        FieldSpec(
+            "value_y",
+            "REAL",
+            "Τιμή δεύτερης μεταβλητής",
+            "Value of the second variable",
+            "Bivariate LISA: the value of y, whose spatial lag is set against value (x)",
+            nullable=True,
+        ),
         FieldSpec(
             "local_i",
             "REAL",
@@ -1091,6 +1100,21 @@ register(
 )
 register(
     LayerSpec(
+        "bilisa_{var}",
+        "Δισδιάστατες συστάδες LISA: {title_el}",
+        "Bivariate LISA clusters: {title_en}",
+        "Bivariate local Moran's I of {var} (x at each municipality against the spatial lag of y) with "
+        "conditional-permutation inference; GeoDa's cluster labels (High-High: high x among high y).",
+        fields=(*_NAMES, "value", "value_y", "local_i", "p_sim", "quadrant", "significant", "cluster", "cluster_el"),
+        optional=("q_sim",),
+        style=StyleSpec("categorized", ("cluster",), "geoda_lisa"),
+        group_el="Χωρική αυτοσυσχέτιση",
+        group_en="Spatial autocorrelation",
+        order=55,
+    )
+)
+register(
+    LayerSpec(
         "regions",
         "Περιοχές (περιφερειοποίηση)",
         "Regions (regionalisation)",
@@ -1212,10 +1236,23 @@ register(
 )
 
 
-#: Titles of the variables a ``{var}`` layer can be about (Greek, English); unknown ones show their name.
-def _variable_titles(var: str) -> tuple[str, str]:
-    spec = FIELDS.get(var)
-    return (spec.alias_el, spec.alias_en) if spec else (var, var)
+def variable_titles(var: str) -> tuple[str, str]:
+    """The Greek and English titles of a variable that a ``{var}`` layer is about: a field's aliases, a layer's
+    title (``deprivation_index``), ``<index>_<domain>`` as the index and its domain, ``x_vs_y`` (bivariate) as
+    "x × y"; an unknown name is shown as it is."""
+    if "_vs_" in var:
+        x, y = var.split("_vs_", 1)
+        (xe, xn), (ye, yn) = variable_titles(x), variable_titles(y)
+        return f"{xe} × {ye}", f"{xn} × {yn}"
+    if var in FIELDS and "{" not in var:
+        return FIELDS[var].alias_el, FIELDS[var].alias_en
+    if var in LAYERS:
+        return LAYERS[var].title_el, LAYERS[var].title_en
+    for name, layer in LAYERS.items():
+        if "{" not in name and var.startswith(f"{name}_"):
+            domain = var[len(name) + 1 :]
+            return f"{layer.title_el}: {domain}", f"{layer.title_en}: {domain}"
+    return var, var
 
 
 def layer_spec(layer: str) -> LayerSpec:
@@ -1232,7 +1269,7 @@ def layer_spec(layer: str) -> LayerSpec:
             continue
         if not words:
             return spec
-        title_el, title_en = _variable_titles(words["var"])
+        title_el, title_en = variable_titles(words["var"])
         fmt = {"var": words["var"], "title_el": title_el, "title_en": title_en}
         return replace(
             spec,

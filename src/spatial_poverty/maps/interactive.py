@@ -90,6 +90,13 @@ def _geojson(gdf: gpd.GeoDataFrame, columns: list[str], simplify_m: float) -> di
     return {"type": "FeatureCollection", "features": features}
 
 
+def _title_el(var: str) -> str:
+    """A variable's Greek title from the exchange schema (one registry of names)."""
+    from spatial_poverty.export.schema import variable_titles
+
+    return variable_titles(var)[0]
+
+
 def interactive_map(
     municipalities: gpd.GeoDataFrame,
     *,
@@ -173,7 +180,7 @@ def interactive_map(
         layer.add_to(m)
         cmap.add_to(m)
     for column, frame in (lisa or {}).items():
-        label = next((ind.label_el for ind in indicators if ind.column == column), column)
+        label = next((ind.label_el for ind in indicators if ind.column == column), None) or _title_el(column)
         shown = ["cluster_el", "p_sim", *(["q_sim"] if "q_sim" in frame.columns else [])]
         joined = municipalities[["name_el", "name_en", "geometry"]].join(frame[shown])
         joined = joined.assign(_fill=joined["cluster_el"].map(LISA_COLOURS).fillna("#999999"))  # no neighbours
@@ -195,7 +202,7 @@ def interactive_map(
             ),
         ).add_to(m)
     for column, frame in (gistar or {}).items():
-        label = next((ind.label_el for ind in indicators if ind.column == column), column)
+        label = next((ind.label_el for ind in indicators if ind.column == column), None) or _title_el(column)
         bins = pd.to_numeric(frame["gi_bin"], errors="raise").astype(int).reindex(municipalities.index)
         joined = municipalities[["name_el", "geometry"]].assign(
             gi_z=frame["gi_z"].reindex(municipalities.index).astype(float) if "gi_z" in frame else np.nan,

@@ -840,6 +840,16 @@ class MapLabel:
         return self.label_el if lang == "el" or not self.label_en else self.label_en
 
 
+def _title(var: str, labels: Mapping[str, MapLabel], lang: Lang) -> str:
+    """A variable's title: the run's map label, else the exchange schema's (one registry of names)."""
+    if var in labels:
+        return labels[var].label(lang)
+    from spatial_poverty.export.schema import variable_titles
+
+    el, en = variable_titles(var)
+    return el if lang == "el" else en
+
+
 def write_run_maps(
     folder: str | os.PathLike[str],
     municipalities: gpd.GeoDataFrame,
@@ -853,6 +863,7 @@ def write_run_maps(
     significance: str = "p",
     attribution: str = "Πηγή: ΕΛ.ΣΤΑΤ.",
     lang: Lang = "el",
+    bilisa: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, list[Path]]:
     """Write the static maps of a run into ``folder``, each as PNG (300 dpi) and PDF.
 
@@ -886,7 +897,7 @@ def write_run_maps(
             frame, "_score", label=title, decimals=2, title=title, attribution=attribution, lang=lang
         )
     for var, frame in (lisa or {}).items():
-        name = labels[var].label(lang) if var in labels else var
+        name = _title(var, labels, lang)
         figures[f"lisa_{var}"] = lisa_cluster_map(
             municipalities, frame, alpha=alpha, significance=significance, title=name, attribution=attribution,
             lang=lang,
@@ -912,8 +923,13 @@ def write_run_maps(
             lang=lang,
         )
     for var, frame in (gistar or {}).items():
-        name = labels[var].label(lang) if var in labels else var
+        name = _title(var, labels, lang)
         figures[f"gistar_{var}"] = gistar_map(municipalities, frame, title=name, attribution=attribution, lang=lang)
+    for pair, frame in (bilisa or {}).items():
+        figures[f"bilisa_{pair}"] = lisa_cluster_map(
+            municipalities, frame, alpha=alpha, significance=significance, title=_title(pair, labels, lang),
+            attribution=attribution, lang=lang,
+        )  # fmt: skip
     written = {}
     for name, fig in figures.items():
         written[name] = save_figure(fig, folder / name)

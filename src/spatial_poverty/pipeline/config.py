@@ -172,6 +172,10 @@ class Statistics(_Strict):
     #: one adjusted by ``correction`` ("q"). Default: "q" when a correction is configured, else "p".
     significance: Literal["p", "q"] | None = None
     stability: Stability = Field(default_factory=Stability)
+    #: Bivariate LISA: pairs [x, y], x at each municipality against the spatial lag of y (layer bilisa_<x>_vs_<y>).
+    bivariate: list[list[str]] = Field(default_factory=list)
+    #: Variables analysed as rates of counts (Empirical Bayes); refused for a variable without its counts.
+    rates: list[str] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -197,11 +201,18 @@ class Statistics(_Strict):
     @field_validator("variables")
     @classmethod
     def _known_variables(cls, v: list[str]) -> list[str]:
-        bad = [x for x in v if x not in INDICATORS]
-        if bad:
-            raise ValueError(f"unknown variable(s) {bad}; allowed: {', '.join(INDICATORS)}")
         if len(set(v)) != len(v):
             raise ValueError(f"variables are listed twice: {v}")
+        if not v:
+            raise ValueError("statistics.variables needs at least one variable")
+        return v
+
+    @field_validator("bivariate")
+    @classmethod
+    def _pairs(cls, v: list[list[str]]) -> list[list[str]]:
+        bad = [p for p in v if len(p) != 2 or p[0] == p[1]]
+        if bad:
+            raise ValueError(f"statistics.bivariate needs pairs of two different variables [x, y]; {bad} given")
         return v
 
 
@@ -339,10 +350,10 @@ class PipelineConfig(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _variables_are_indicators(self) -> PipelineConfig:
-        missing = [v for v in self.statistics.variables if v not in self.indicators]
-        if missing:
-            raise ValueError(f"statistics.variables {missing} are not in indicators {self.indicators}")
+    def _variables_are_made(self) -> PipelineConfig:
+        from spatial_poverty.pipeline.variables import check_variables
+
+        check_variables(self)
         if self.regions is not None and (bad := [v for v in self.regions.variables if v not in self.indicators]):
             raise ValueError(f"regions.variables {bad} are not in indicators {self.indicators}")
         return self

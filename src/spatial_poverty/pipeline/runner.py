@@ -48,6 +48,9 @@ from spatial_poverty.maps import IndicatorLayer, interactive_map, write_map
 from spatial_poverty.maps.access import add_access_layers
 from spatial_poverty.pipeline.config import INDICATORS, PipelineConfig
 from spatial_poverty.pipeline.statistics_extra import (
+    bivariate_layers,
+    bivariate_name,
+    bivariate_statistics,
     component_statistics,
     inference_summary,
     regions_stage,
@@ -55,6 +58,7 @@ from spatial_poverty.pipeline.statistics_extra import (
     stability_shares,
     stability_specs,
 )
+from spatial_poverty.pipeline.variables import variable_frame
 from spatial_poverty.report import write_run_products
 from spatial_poverty.services.stage import AccessStage, access_source_ids, run_access
 from spatial_poverty.stats import (
@@ -137,15 +141,7 @@ def plan(cfg: PipelineConfig) -> list[str]:
         f"compute indicators {', '.join(cfg.indicators)}",
         f"{cfg.weights.kind or cfg.weights.contiguity} weights, island policy {cfg.weights.island_policy} "
         f"(k={cfg.weights.k}), symmetrised",
-        f"{', '.join(cfg.statistics.global_statistics)} and {', '.join(cfg.statistics.local_statistics)} of "
-        f"{', '.join(cfg.statistics.variables)} with "
-        f"{cfg.statistics.permutations} permutations, seed {cfg.seed}, alpha {cfg.statistics.alpha}",
         *([f"index {cfg.index.name} ({cfg.index.uncertainty.runs} Monte Carlo runs)"] if cfg.index else []),
-        *(
-            [f"regions by {cfg.regions.method}, at least {cfg.regions.min_population} people each (layer regions)"]
-            if cfg.regions
-            else []
-        ),
         *(
             [
                 "access to services ("
@@ -156,8 +152,22 @@ def plan(cfg: PipelineConfig) -> list[str]:
             if cfg.access
             else []
         ),
+        f"{', '.join(cfg.statistics.global_statistics)} and {', '.join(cfg.statistics.local_statistics)} of "
+        f"{', '.join(cfg.statistics.variables)} with "
+        f"{cfg.statistics.permutations} permutations, seed {cfg.seed}, alpha {cfg.statistics.alpha}, significant "
+        f"when {cfg.statistics.significance} <= alpha",
+        *(
+            [f"bivariate LISA of {', '.join(f'{x} x lag({y})' for x, y in cfg.statistics.bivariate)}"]
+            if cfg.statistics.bivariate
+            else []
+        ),
+        *(
+            [f"regions by {cfg.regions.method}, at least {cfg.regions.min_population} people each (layer regions)"]
+            if cfg.regions
+            else []
+        ),
         f"publish {out}/{cfg.name}.gpkg (layers municipalities, "
-        + ", ".join(_local_layers(cfg))
+        + ", ".join([*_local_layers(cfg), *(bivariate_name(x, y) for x, y in cfg.statistics.bivariate)])
         + (", code_crosswalk, field_provenance" if cfg.sources.census_2011 else "")
         + f"), {out}/map.html, {out}/quality.csv, {out}/quality.html, {out}/manifest.json, {out}/run.log",
     ]
@@ -320,6 +330,21 @@ def _run(
     with _stage("weights", timings, progress):
         graph, report = build_weights(gdf, weights_spec(cfg))
         logger.info("weights report: %s", json.dumps(report.to_dict(), ensure_ascii=False))
+    index_stage: IndexStage | None = None
+    if cfg.index is not None:
+        with _stage("index", timings, progress):
+            index_stage = run_index(cfg.index, gdf, staging, seed=cfg.seed, source="the municipalities layer")
+    access_stage: AccessStage | None = None
+    if cfg.access is not None:
+        with _stage("access", timings, progress):
+            access_stage = _access(cfg, catalogue, raw, gdf, boundaries, harmonised.layers, index_stage, staging)
+    stage_layers: dict[str, pd.DataFrame] = {}
+    if index_stage is not None:
+        stage_layers[index_stage.name] = index_stage.layer
+    if access_stage is not None:
+        stage_layers.update(access_stage.layers)
+    # The statistics read their variables from the municipalities and from the stages that made them.
+    sgdf = gdf.join(variable_frame(cfg, gdf, stage_layers).drop(columns=list(gdf.columns), errors="ignore"))
     morans: dict[str, GlobalMoran] = {}
     lisas: dict[str, pd.DataFrame] = {}
     local_frames: dict[str, pd.DataFrame] = {}
@@ -328,7 +353,7 @@ def _run(
     common: dict[str, Any] = {"permutations": st.permutations, "seed": cfg.seed, "alternative": st.alternative}
     with _stage("statistics", timings, progress):
         for var in st.variables:
-            y = gdf[var]
+            y = sgdf[var]
             if cfg.weights.island_policy == "components":  # each connected component analysed on its own
                 by_comp, morans[var], lisas[var], gi_frame = component_statistics(
                     y, graph, cfg, gistar="gistar" in st.local_statistics
@@ -366,9 +391,9 @@ def _run(
             logger.info("%s: %r; LISA %s; Gi* bins %s", var, gm, lm.counts(), out.get("gistar_bins"))
         if st.stability.enabled:  # lisa_stable / gi_stable: share of weight specs in which a unit is significant
             specs = stability_specs(len(gdf), cfg)  # once: the clipping is logged once
-            stab_graphs = stability_graphs(gdf, cfg, specs)
+            stab_graphs = stability_graphs(sgdf, cfg, specs)
             for var in st.variables if stab_graphs else []:
-                shares = stability_shares(gdf, var, stab_graphs, cfg, gistar=f"gistar_{var}" in local_frames)
+                shares = stability_shares(sgdf, var, stab_graphs, cfg, gistar=f"gistar_{var}" in local_frames)
                 for col, layer in (("lisa_stable", f"lisa_{var}"), ("gi_stable", f"gistar_{var}")):
                     if col in shares:
                         local_frames[layer] = local_frames[layer].assign(**{col: shares[col]})
@@ -377,18 +402,12 @@ def _run(
                     "specs": specs,
                     **{f"{c}_mean": float(shares[c].mean()) for c in shares.columns},
                 }
-    index_stage: IndexStage | None = None
-    if cfg.index is not None:
-        with _stage("index", timings, progress):
-            index_stage = run_index(cfg.index, gdf, staging, seed=cfg.seed, source="the municipalities layer")
+    with _stage("bivariate", timings, progress):
+        bivariate, bivariate_summary = bivariate_statistics(sgdf, graph, cfg)
     regions = None
     if cfg.regions is not None:
         with _stage("regions", timings, progress):
             regions = regions_stage(gdf, graph, cfg)
-    access_stage: AccessStage | None = None
-    if cfg.access is not None:
-        with _stage("access", timings, progress):
-            access_stage = _access(cfg, catalogue, raw, gdf, boundaries, harmonised.layers, index_stage, staging)
     gpkg = staging / f"{cfg.name}.gpkg"
     layers: dict[str, pd.DataFrame] = {"municipalities": gdf, **harmonised.layers}
     if index_stage is not None:
@@ -399,10 +418,11 @@ def _run(
         layers.update(access_stage.layers)
     for name, var in _local_layers(cfg).items():
         layers[name] = gpd.GeoDataFrame(
-            gdf[["name_el", "name_en", var]].rename(columns={var: "value"}).join(local_frames[name]),
+            sgdf[["name_el", "name_en", var]].rename(columns={var: "value"}).join(local_frames[name]),
             geometry=gdf.geometry,
             crs=gdf.crs,
         )
+    layers.update(bivariate_layers(sgdf, bivariate))
     source_ids = list(dict.fromkeys([*harmonise_source_ids(cfg.sources), *access_source_ids(cfg.sources, cfg.access)]))
     sources = [b_src, p_src, *(catalogue[i] for i in source_ids if i not in (b_src.id, p_src.id))]
     inputs = [
@@ -431,6 +451,7 @@ def _run(
         "counts": counts,
         "weights": report.to_dict(),
         "statistics": stats_out,
+        "bivariate": bivariate_summary,
         "harmonisation": harmonised.manifest(),
         "index": index_stage.report if index_stage else None,
         "regions": regions.summary() if regions else None,
@@ -494,6 +515,7 @@ def _run(
         "counts": counts,
         "weights": report.to_dict(),
         "statistics": stats_out,
+        "bivariate": bivariate_summary,
         "index": index_stage.report if index_stage else None,
         "regions": record["regions"],
         "access": access_stage.report if access_stage else None,

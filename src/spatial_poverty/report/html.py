@@ -19,6 +19,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from spatial_poverty.export.schema import variable_titles
 from spatial_poverty.maps.static import Lang
 from spatial_poverty.report.access import access_section
 from spatial_poverty.report.layers import FIGURES_DIR, RunLayers, read_run_layers
@@ -75,6 +76,10 @@ TEXT: dict[str, dict[str, str]] = {
         "ελέγχους.",
         "rule_count": "{label}: LISA {n} δήμοι ({other} ≤ {alpha}: {n_other})",
         "rule_count_gi": "; Gi* {n} ({other} ≤ {alpha}: {n_other})",
+        "bilisa": "Δισδιάστατες συστάδες",
+        "bilisa_note": "Κάθε δήμος με την τιμή της πρώτης μεταβλητής απέναντι στη μέση τιμή της δεύτερης στους "
+        "γείτονές του. «Υψηλό-Υψηλό»: υψηλή τιμή της πρώτης ανάμεσα σε γείτονες με υψηλή τιμή της δεύτερης. "
+        "Μια συστάδα δεν είναι αιτία.",
         "none_significant": "κανένας δήμος σε σημαντική συστάδα",
         "gistar": "Θερμά και ψυχρά σημεία (Getis-Ord Gi*)",
         "quality": "Ποιότητα δεδομένων",
@@ -140,6 +145,10 @@ TEXT: dict[str, dict[str, str]] = {
         "simultaneous tests.",
         "rule_count": "{label}: LISA {n} municipalities (under {other} ≤ {alpha}: {n_other})",
         "rule_count_gi": "; Gi* {n} (under {other} ≤ {alpha}: {n_other})",
+        "bilisa": "Bivariate clusters",
+        "bilisa_note": "Each municipality's value of the first variable against the mean of the second among its "
+        "neighbours. High-High: a high first value among neighbours with high second values. A cluster is not a "
+        "cause.",
         "none_significant": "no municipality in a significant cluster",
         "gistar": "Hot and cold spots (Getis-Ord Gi*)",
         "quality": "Data quality",
@@ -266,6 +275,14 @@ code { font-size: .9em; }
 {% endfor %}</ul>
 {% for f in figures.gistar %}{{ f }}{% endfor %}
 {% endif %}
+{% if bilisa %}
+<h3>{{ t.bilisa }}</h3>
+<p>{{ t.bilisa_note }}</p>
+<ul>
+{% for r in bilisa %}<li><b>{{ r.label }}</b>: {{ r.text }}</li>
+{% endfor %}</ul>
+{% for f in figures.bilisa %}{{ f }}{% endfor %}
+{% endif %}
 </section>
 
 {{ access }}
@@ -364,10 +381,15 @@ def build_report(
     from spatial_poverty.pipeline.config import INDICATORS  # here: the pipeline package imports this module
 
     def label(col: str) -> str:
-        return INDICATORS[col][0] if col in INDICATORS and el else col
+        if col in INDICATORS and el:
+            return INDICATORS[col][0]
+        title_el, title_en = variable_titles(col)
+        return title_el if el else title_en
 
     figures_dir = folder / FIGURES_DIR
-    figs: dict[str, list[Markup]] = {"index": [], "lisa": [], "gistar": [], "targets": [], "choropleth": []}
+    figs: dict[str, list[Markup]] = {
+        "index": [], "lisa": [], "gistar": [], "bilisa": [], "targets": [], "choropleth": []
+    }  # fmt: skip
     for name, files in manifest.get("figures", {}).items():
         png = next((folder / f for f in files if f.endswith(".png")), None)
         if png is None or not png.is_file():
@@ -381,6 +403,8 @@ def build_report(
             figs["lisa"].append(_figure(png, f"{caption}: {label(var)}", narrow=kind == "moran"))
         elif kind == "gistar":
             figs["gistar"].append(_figure(png, f"Gi*: {label(var)}"))
+        elif kind == "bilisa":
+            figs["bilisa"].append(_figure(png, f"LISA: {label(var)}"))
         elif kind == "targets":
             figs["targets"].append(_figure(png, t["targets"]))
         elif kind == "choropleth":
@@ -422,17 +446,12 @@ def build_report(
             }
         )
     rule = _significance_rule(manifest, t, label, el)
-    lisa_members = []
-    for var, frame in layers.lisa.items():
-        sig = frame[frame["cluster"] != NOT_SIGNIFICANT]
-        if sig.empty:
-            text = t["none_significant"]
-        else:
-            text = "; ".join(
-                f"{_CLUSTER_EL.get(c, c) if el else c}: {', '.join(names[i] for i in sorted(g.index, key=names.get))}"
-                for c, g in sig.groupby("cluster", sort=True)
-            )
-        lisa_members.append({"label": label(var), "text": text})
+    lisa_members = [
+        {"label": label(var), "text": _cluster_members(frame, names, t, el)} for var, frame in layers.lisa.items()
+    ]
+    bilisa = [
+        {"label": label(pair), "text": _cluster_members(frame, names, t, el)} for pair, frame in layers.bilisa.items()
+    ]
     gistar = []
     for var, frame in layers.gistar.items():
         bins = pd.to_numeric(frame["gi_bin"], errors="coerce").fillna(0).astype(int)
@@ -527,12 +546,24 @@ def build_report(
         lisa_members=lisa_members,
         rule=rule,
         gistar=gistar,
+        bilisa=bilisa,
         quality=quality,
         targets=targets,
         munis={"columns": header, "rows": rows},
         figures=figs,
         attribution=attribution,
         access=access_section(folder, manifest, lang),
+    )
+
+
+def _cluster_members(frame: pd.DataFrame, names: pd.Series, t: Mapping[str, str], el: bool) -> str:
+    """The municipalities of each significant cluster of a LISA frame, by cluster, names sorted."""
+    sig = frame[frame["cluster"] != NOT_SIGNIFICANT]
+    if sig.empty:
+        return t["none_significant"]
+    return "; ".join(
+        f"{_CLUSTER_EL.get(c, c) if el else c}: {', '.join(names[i] for i in sorted(g.index, key=names.get))}"
+        for c, g in sig.groupby("cluster", sort=True)
     )
 
 

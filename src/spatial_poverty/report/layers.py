@@ -24,16 +24,20 @@ class RunLayers:
         lisa: Mapping[str, pd.DataFrame],
         gistar: Mapping[str, pd.DataFrame],
         index: pd.DataFrame | None,
+        bilisa: Mapping[str, pd.DataFrame] | None = None,
     ) -> None:
         self.municipalities = municipalities
         self.lisa = dict(lisa)
         self.gistar = dict(gistar)
         self.index = index
+        #: Bivariate LISA, keyed ``<x>_vs_<y>``.
+        self.bilisa = dict(bilisa or {})
 
     def __repr__(self) -> str:
         return (
             f"RunLayers({len(self.municipalities)} municipalities, lisa {sorted(self.lisa)}, "
-            f"gistar {sorted(self.gistar)}, index {'yes' if self.index is not None else 'no'})"
+            f"gistar {sorted(self.gistar)}, bilisa {sorted(self.bilisa)}, "
+            f"index {'yes' if self.index is not None else 'no'})"
         )
 
 
@@ -46,8 +50,8 @@ def _by_code(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_run_layers(gpkg: str | Path) -> RunLayers:
-    """Read a run's GeoPackage: ``municipalities``, every ``lisa_<var>`` and ``gistar_<var>``, and
-    ``deprivation_index`` if present."""
+    """Read a run's GeoPackage: ``municipalities``, every ``lisa_<var>``, ``gistar_<var>`` and
+    ``bilisa_<x>_vs_<y>``, and ``deprivation_index`` if present."""
     names = [str(n) for n in pyogrio.list_layers(gpkg)[:, 0]]
     municipalities = _by_code(gpd.read_file(gpkg, layer="municipalities"))
     lisa = {n.removeprefix("lisa_"): _by_code(gpd.read_file(gpkg, layer=n)) for n in names if n.startswith("lisa_")}
@@ -57,4 +61,7 @@ def read_run_layers(gpkg: str | Path) -> RunLayers:
     index = (
         _by_code(pd.DataFrame(gpd.read_file(gpkg, layer="deprivation_index"))) if "deprivation_index" in names else None
     )
-    return RunLayers(municipalities, lisa, gistar, index)
+    bilisa = {
+        n.removeprefix("bilisa_"): _by_code(gpd.read_file(gpkg, layer=n)) for n in names if n.startswith("bilisa_")
+    }
+    return RunLayers(municipalities, lisa, gistar, index, bilisa)

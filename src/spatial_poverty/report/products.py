@@ -88,6 +88,7 @@ def write_run_products(
         significance=cfg.statistics.significance or "p",
         attribution=attribution or "Πηγή: ΕΛ.ΣΤΑΤ.",
         lang=lang,
+        bilisa=layers.bilisa,
     )
     files = [p for paths in written.values() for p in paths]
     out.setdefault("timings_s", {})["static maps"] = round(time.perf_counter() - t0, 3)
@@ -110,7 +111,7 @@ def write_run_products(
         }
         out["timings_s"]["targets"] = round(time.perf_counter() - t0, 3)
     out["figures"] = {name: [p.relative_to(staging).as_posix() for p in paths] for name, paths in written.items()}
-    if (layers.index is not None or layers.gistar) and (staging / "map.html").is_file():
+    if (layers.index is not None or layers.gistar or layers.bilisa) and (staging / "map.html").is_file():
         _redraw_map(cfg, staging, layers, attribution, decorate_map)
         out["outputs"] = [
             {**o, "sha256": sha256_file(staging / "map.html"), "bytes": (staging / "map.html").stat().st_size}
@@ -148,7 +149,7 @@ def _redraw_map(
         layers.municipalities,
         title=cfg.title,
         indicators=[IndicatorLayer(c, *INDICATORS[c], diverging=(c == "pop_change_pct")) for c in cfg.indicators],
-        lisa=layers.lisa,
+        lisa={**layers.lisa, **layers.bilisa},
         attribution=attribution,
         simplify_m=cfg.map.simplify_m,
         gistar=layers.gistar,

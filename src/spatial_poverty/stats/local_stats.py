@@ -18,7 +18,7 @@ from libpysal.graph import Graph
 from scipy import sparse
 
 from spatial_poverty.errors import StatisticsError
-from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS, NOT_SIGNIFICANT
+from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS, CLUSTER_LABELS_EL, NOT_SIGNIFICANT, NOT_SIGNIFICANT_EL
 from spatial_poverty.stats.engine import (
     METHODS,
     CSRWeights,
@@ -32,6 +32,7 @@ from spatial_poverty.stats.engine import (
 from spatial_poverty.stats.inference import (
     MIN_LOCAL_UNITS,
     NO_NEIGHBOURS,
+    NO_NEIGHBOURS_EL,
     Alternative,
     Correction,
     Significance,
@@ -405,8 +406,18 @@ class BivariateLocalMoran(_Local):
         )
 
     def to_frame(self) -> pd.DataFrame:
+        """``local_i``, ``p_sim``, ``q_sim``, ``quadrant``, ``significant``, ``cluster`` and ``cluster_el``."""
+        el = {**{v: CLUSTER_LABELS_EL[k] for k, v in CLUSTER_LABELS.items()}, NOT_SIGNIFICANT: NOT_SIGNIFICANT_EL}
         return pd.DataFrame(
-            {"local_i": self.Is, "p_sim": self.p_sim, "q_sim": self.q_sim, "cluster": self.labels},
+            {
+                "local_i": self.Is,
+                "p_sim": self.p_sim,
+                "q_sim": self.q_sim,
+                "quadrant": self.q.astype(np.int32),
+                "significant": self._significant() & ~self.iso,
+                "cluster": self.labels,
+                "cluster_el": [el.get(c, NO_NEIGHBOURS_EL) for c in self.labels],
+            },
             index=pd.Index(self.ids, name="code"),
         )
 
