@@ -195,6 +195,8 @@ def test_global_moran_equals_esda_on_the_same_graph(south_aegean_run, raw_dir, t
     )
     man = json.loads((south_aegean_run / "manifest.json").read_text(encoding="utf-8"))
     for var in cfg.statistics.variables:
+        # the analysed values, as published with each LISA layer (the index and access variables live there)
+        m[var] = gpd.read_file(south_aegean_run / "south_aegean.gpkg", layer=f"lisa_{var}").set_index("code")["value"]
         ours = GlobalMoran(m[var], graph, seed=cfg.seed)
         theirs = esda.Moran(m[var].reindex(graph.unique_ids).to_numpy(), graph.to_W(), permutations=0)
         assert ours.I == pytest.approx(theirs.I, rel=RTOL)
