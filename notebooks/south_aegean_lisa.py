@@ -57,22 +57,31 @@ print(report)
 
 # %% [markdown]
 # ## Local Moran's I, recomputed with the pipeline's seed
+# Each `lisa_<variable>` layer carries the analysed values (`value`): the index score and the access measures
+# come from their own stages, not from the municipalities layer. A municipality is significant under the run's
+# rule (`statistics.significance`: q, the pseudo p adjusted by the configured correction, by default).
 
 # %%
+st = cfg.statistics
 results = {}
-for var in cfg.statistics.variables:
+values = {}
+for var in st.variables:
+    published = gpd.read_file(gpkg, layer=f"lisa_{var}").set_index("code").loc[municipalities.index]
+    values[var] = published["value"]
     lisa = LocalMoran(
-        municipalities[var],
+        values[var],
         graph,
-        permutations=cfg.statistics.permutations,
+        permutations=st.permutations,
         seed=cfg.seed,
-        alpha=cfg.statistics.alpha,
+        alpha=st.alpha,
+        correction=st.correction,
+        significance=st.significance,
     ).to_frame()
-    published = gpd.read_file(gpkg, layer=f"lisa_{var}").set_index("code").loc[lisa.index]
+    published = published.loc[lisa.index]
     np.testing.assert_allclose(lisa["local_i"], published["local_i"], rtol=1e-12)
     np.testing.assert_array_equal(lisa["p_sim"], published["p_sim"])
     assert (lisa["cluster"] == published["cluster"]).all()
-    gm = GlobalMoran(municipalities[var], graph, permutations=cfg.statistics.permutations, seed=cfg.seed)
+    gm = GlobalMoran(values[var], graph, permutations=st.permutations, seed=cfg.seed)
     results[var] = lisa
     print(
         f"{var}: Moran's I = {gm.I:.4f} (pseudo p = {gm.p_sim:.3f}); clusters:",
@@ -89,10 +98,10 @@ for var in cfg.statistics.variables:
 from spatial_poverty.maps.static import lisa_cluster_map, moran_scatterplot  # noqa: E402
 
 var = cfg.statistics.variables[0]
-fig = lisa_cluster_map(municipalities, results[var], alpha=cfg.statistics.alpha, title=f"LISA: {var}")
+fig = lisa_cluster_map(municipalities, results[var], alpha=st.alpha, significance=st.significance, title=f"LISA: {var}")
 fig  # noqa: B018  (shown by Jupyter)
 
 # %%
-scatter = moran_scatterplot(municipalities[var], results[var], names=municipalities["name_el"], label=var)
+scatter = moran_scatterplot(values[var], results[var], names=municipalities["name_el"], label=var)
 print(f"Moran scatterplot slope = {scatter.sp_slope:.4f} (Moran's I of {var})")
 scatter  # noqa: B018  (shown by Jupyter)

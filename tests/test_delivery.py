@@ -80,13 +80,13 @@ def test_south_aegean_geopackage_is_valid_styled_and_documented(south_aegean_run
     proc = validator(gpkg)
     assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout + proc.stderr
 
+    statistics = [f"{stat}_{v}" for v in run_manifest["statistics"] for stat in ("lisa", "gistar")]
+    assert len(statistics) == 10  # deprivation_index, unemp_2001, nearest_min_mean, pop_change_pct, density
     feature_layers = [
         "municipalities",
         "deprivation_index",
-        "lisa_pop_change_pct",
-        "gistar_pop_change_pct",
-        "lisa_density",
-        "gistar_density",
+        *statistics,
+        "bilisa_deprivation_index_vs_nearest_min_mean",
         "municipal_access",
         "services",
         "settlement_access",
@@ -149,7 +149,14 @@ def test_south_aegean_geopackage_is_valid_styled_and_documented(south_aegean_run
     ]
     assert groups == [
         ("Δείκτες", ["deprivation_index", "municipalities"]),
-        ("Χωρική αυτοσυσχέτιση", ["lisa_density", "lisa_pop_change_pct", "gistar_density", "gistar_pop_change_pct"]),
+        (
+            "Χωρική αυτοσυσχέτιση",
+            [
+                *sorted(n for n in statistics if n.startswith("lisa_")),
+                *sorted(n for n in statistics if n.startswith("gistar_")),
+                "bilisa_deprivation_index_vs_nearest_min_mean",
+            ],
+        ),
         ("Πρόσβαση σε υπηρεσίες", ["services", "settlement_access", "municipal_access"]),
         ("Πίνακες", table_layers),
     ]
