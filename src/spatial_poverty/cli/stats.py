@@ -97,8 +97,9 @@ Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More 
 def _significance(significance: str | None, correction: str) -> str:
     """The rule in force: the option, else q when a correction is set (the significant units pass it)."""
     from spatial_poverty.errors import StatisticsError
+    from spatial_poverty.stats.rules import default_significance
 
-    rule = significance or ("p" if correction == "none" else "q")
+    rule = significance or default_significance(correction)
     if rule not in ("p", "q"):
         raise StatisticsError(f"--significance needs to be p or q; {significance!r} was given instead")
     return rule

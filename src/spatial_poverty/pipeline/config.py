@@ -181,7 +181,9 @@ class Statistics(_Strict):
     @classmethod
     def _significance_default(cls, data: Any) -> Any:
         if isinstance(data, dict) and data.get("significance") is None:
-            return {**data, "significance": "p" if data.get("correction", "bh") == "none" else "q"}
+            from spatial_poverty.stats.rules import default_significance
+
+            return {**data, "significance": default_significance(data.get("correction", "bh"))}
         return data
 
     @field_validator("global_statistics")

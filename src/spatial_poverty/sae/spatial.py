@@ -142,7 +142,6 @@ class SFHModel:
         if w.shape != (m, m):
             raise StatisticsError(f"spatial weights of shape {w.shape} for {m} areas")
         self.w, self.isolates = row_standardise(w)
-        self.wtw = sp.csr_matrix(self.w.T @ self.w)
         self.x, self.m = np.asarray(x, dtype=float), m
         self.y = np.asarray(y, dtype=float)[self.ins]
         self.psi = np.asarray(psi, dtype=float)[self.ins]
@@ -161,10 +160,6 @@ class SFHModel:
     def h(self, s2: float, rho: float) -> sp.csr_matrix:
         return sp.csr_matrix(self.c(rho) / s2 + sp.diags(self.pplus))
 
-    def d_rho(self, rho: float) -> sp.csr_matrix:
-        """dC/drho = 2 rho W'W - W - W'."""
-        return sp.csr_matrix(2 * rho * self.wtw - self.w - self.w.T)
-
     def pieces(self, s2: float, rho: float):  # type: ignore[no-untyped-def]
         """log|V_SS|, a function applying V_SS^-1, and the LU factors of H."""
         lu_h = _splu(self.h(s2, rho))
@@ -172,10 +167,10 @@ class SFHModel:
         ld = float(np.log(self.psi).sum() + self.m * np.log(s2) - 2 * _logdet(lu_a) + _logdet(lu_h))
 
         def vinv(z: np.ndarray) -> np.ndarray:
-            zs = z / (self.psi[:, None] if z.ndim == 2 else self.psi)
+            psi = self.psi[:, None] if z.ndim == 2 else self.psi
             full = np.zeros((self.m, *z.shape[1:]))
-            full[self.ins] = zs
-            return zs - lu_h.solve(full)[self.ins] / (self.psi[:, None] if z.ndim == 2 else self.psi)
+            full[self.ins] = z / psi
+            return (z - lu_h.solve(full)[self.ins]) / psi
 
         return ld, vinv, lu_h
 

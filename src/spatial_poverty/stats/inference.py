@@ -42,6 +42,8 @@ Alternative = Literal["two-sided", "greater", "less"]
 Correction = Literal["none", "bonferroni", "bh", "by"]
 #: Which value makes a unit significant: the pseudo p-value ("p") or the adjusted one ("q").
 Significance = Literal["p", "q"]
+
+
 ALTERNATIVES: tuple[str, ...] = ("two-sided", "greater", "less")
 CORRECTIONS: tuple[str, ...] = ("none", "bonferroni", "bh", "by")
 #: The fewest units a local statistic accepts, and why.
