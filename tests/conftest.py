@@ -112,6 +112,16 @@ def south_aegean_run(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return work / "processed" / "south_aegean"
 
 
+@pytest.fixture(scope="session")
+def central_macedonia_run(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Central Macedonia pipeline as shipped, run once through the CLI; returns its published folder."""
+    work = tmp_path_factory.mktemp("cm")
+    cfg = pipeline_copy("central_macedonia", raw_dir, work / "processed", work)
+    proc = run_cli("run", str(cfg))
+    assert proc.returncode == 0, proc.stderr
+    return work / "processed" / "central_macedonia"
+
+
 # ----------------------------------------------------------------------------------------------- headless browser
 #: Seconds a browser test waits for a page or an element.
 BROWSER_TIMEOUT_S = 30

@@ -151,13 +151,10 @@ def test_recipe_on_a_table_without_its_columns_stops_before_publishing(raw_dir, 
 
 
 @pytest.mark.slow
-def test_central_macedonia_pipeline_publishes_the_imd_index(raw_dir, tmp_path):
+def test_central_macedonia_pipeline_publishes_the_imd_index(central_macedonia_run):
     """pipelines/central_macedonia.yaml as shipped: the IMD recipe on the national columns, all 38 municipalities
     ranked with their Monte Carlo rank bands."""
-    cfg = pipeline_copy("central_macedonia", raw_dir, tmp_path / "processed", tmp_path)
-    proc = run_cli("run", str(cfg))
-    assert proc.returncode == 0, proc.stderr
-    out = tmp_path / "processed" / "central_macedonia"
+    out = central_macedonia_run
     layer = gpd.read_file(out / "central_macedonia.gpkg", layer="deprivation_index")
     assert len(layer) == 38 and layer["code"].str.fullmatch(r"\d{4}").all()
     assert sorted(layer["rank"]) == list(range(1, 39))

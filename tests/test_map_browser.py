@@ -123,12 +123,24 @@ def test_fixture_map_offline(browser, fixture_map, tmp_path):
     box_.clear()
     box_.send_keys("Ατλαντίδα", Keys.ENTER)
     WebDriverWait(browser, TIMEOUT_S).until(lambda d: "Δεν βρέθηκε" in d.find_element(By.ID, "sp-search-status").text)
-    # The index layer: switch it on and read its rank band in the tooltip.
+
+    # Legends follow the visible layers (issue 16): only the shown layer's legend at first; switching the index
+    # layer on shows its legend too, with its explanation folded inside.
+    def visible_legends() -> list[str]:
+        return [e.text.split("\n")[0] for e in browser.find_elements(By.CSS_SELECTOR, ".sp-legend") if e.is_displayed()]
+
+    assert visible_legends() == ["Πυκνότητα"]
     label = next(
         el
         for el in browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")
         if "Δείκτης αποστέρησης" in el.text
     )
+    label.click()
+    WebDriverWait(browser, TIMEOUT_S).until(lambda d: "Δείκτης αποστέρησης" in visible_legends())
+    assert "Πώς διαβάζεται" in browser.find_element(By.ID, "sp-legend-3").text
+    label.click()
+    WebDriverWait(browser, TIMEOUT_S).until(lambda d: visible_legends() == ["Πυκνότητα"])
+    assert _page_errors(browser) == []
     label.click()
     _screenshot(browser, tmp_path / "fixture_map.png")
 

@@ -62,6 +62,9 @@ class Delivery:
     record : mapping
         The reproducible part of the run manifest (config, input SHA-256s, versions, seed, statistics), stored as
         JSON in ``gpkg_metadata``.
+    layer_notes : mapping
+        Layer name -> what its values rest on (data years and sources), written as the layer's description
+        (``gpkg_contents.description``, which QGIS shows as the layer's abstract).
     """
 
     name: str
@@ -71,6 +74,7 @@ class Delivery:
     crs: str = "EPSG:2100"
     sources: Sequence[SourceRef] = ()
     record: Mapping[str, Any] = field(default_factory=dict)
+    layer_notes: Mapping[str, str] = field(default_factory=dict)
 
 
 def _ensure_extension(
@@ -142,6 +146,9 @@ def build_geopackage(
     try:
         with con:
             write_data_columns(con, out)
+            for layer, note in delivery.layer_notes.items():
+                if layer in out:
+                    con.execute("UPDATE gpkg_contents SET description = ? WHERE table_name = ?", (note, layer))
             write_layer_styles(con, out, timestamp=delivery.timestamp)
             write_metadata(con, delivery, out)
             write_project(

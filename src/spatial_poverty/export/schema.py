@@ -765,6 +765,14 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("field", "TEXT", "Πεδίο", "Field", "Name of a published field"),
         FieldSpec("source", "TEXT", "Πηγή", "Source", "Catalogue id of the source"),
         FieldSpec("attribution", "TEXT", "Απόδοση", "Attribution", "Attribution required by the source's licence"),
+        FieldSpec(
+            "data_year",
+            "TEXT",
+            "Έτος αναφοράς δεδομένων",
+            "Data year",
+            "Reference year(s) of the data the field rests on (a census year, or the years of a regional series)",
+            nullable=True,
+        ),
     ]
 }
 
@@ -1167,8 +1175,9 @@ register(
         "field_provenance",
         "Προέλευση πεδίων",
         "Field provenance",
-        "For every published field: its source, the attribution its licence requires, and how it was derived.",
-        fields=("field", "source", "attribution", "method"),
+        "For every published field: its source, the attribution its licence requires, the year(s) of the data it "
+        "rests on, and how it was derived.",
+        fields=("field", "source", "attribution", "data_year", "method"),
         geometry=None,
         group_el="Πίνακες",
         group_en="Tables",

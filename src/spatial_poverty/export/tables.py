@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,14 @@ from spatial_poverty.csv_cells import neutralise_frame
 from spatial_poverty.errors import ExportError
 from spatial_poverty.export.schema import UNITS_EL, FieldSpec, layer_fields
 
-__all__ = ["FORMATS", "greek_headers", "write_tables"]
+__all__ = ["FORMATS", "excel_twin", "greek_headers", "write_tables"]
 
 logger = logging.getLogger(__name__)
 
 #: The table formats a pipeline may ask for in ``export.formats``.
 FORMATS = ("csv", "xlsx", "geojson")
+#: A CSV cell written to Excel as a number: no leading zero before another digit (codes stay text).
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
 def _header(f: FieldSpec) -> str:
@@ -164,5 +167,42 @@ def _write_xlsx(path: Path, layers: Mapping[str, pd.DataFrame], release: dt.date
         for j, v in enumerate((layer, f.name, f.alias_el, f.alias_en, f.unit, f.description)):
             ws.write_string(i, j, v)
     ws.set_column(0, 5, 24)
+    wb.close()
+    return path
+
+
+def excel_twin(csv: str | os.PathLike[str], *, release: dt.datetime | None = None, notes: str = "") -> Path:
+    """Write ``<name>.xlsx`` beside a published CSV, with the same header and cells, so that Excel set to Greek
+    (whose list separator is ";" and which does not guess UTF-8) opens the table as it is.
+
+    Cells that read as numbers (decimal point, no leading zero in a code such as "0101") are written as numbers,
+    everything else as text; ``notes`` (the data's years and sources) goes on a second sheet. The document date
+    is ``release`` (else 1970-01-01), never the clock, so two runs write the same bytes.
+    """
+    import xlsxwriter
+
+    csv = Path(csv)
+    path = csv.with_suffix(".xlsx")
+    table = pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    when = (release or dt.datetime(1970, 1, 1)).replace(tzinfo=None)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_urls": False})
+    wb.set_properties({"created": when, "author": "spatial_poverty", "title": csv.stem})
+    head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#eeeeee"})
+    ws = wb.add_worksheet(csv.stem[:31])
+    for j, col in enumerate(table.columns):
+        ws.write_string(0, j, str(col), head)
+        ws.set_column(j, j, max(10, min(50, len(str(col)) + 2)))
+        for i, v in enumerate(table[col].tolist(), 1):
+            if _NUMBER.fullmatch(v):
+                ws.write_number(i, j, float(v))
+            elif v:
+                ws.write_string(i, j, v)
+    ws.freeze_panes(1, 0)
+    if notes:
+        ws2 = wb.add_worksheet("Πηγές")
+        ws2.write_string(0, 0, "Πηγές και έτη δεδομένων / Sources and data years", head)
+        for i, line in enumerate(notes.splitlines(), 1):
+            ws2.write_string(i, 0, line)
+        ws2.set_column(0, 0, 120)
     wb.close()
     return path

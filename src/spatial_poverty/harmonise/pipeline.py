@@ -5,6 +5,7 @@ data-quality report. The runner calls :func:`harmonise_run` once; everything els
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,18 +165,25 @@ def harmonise_run(
     prov: dict[str, dict[str, str]] = {}
     for col, method in cm.items():
         src: str = sources.urban_2011 if col.startswith(("urban", "mountain")) else sources.census_2011
-        prov[col] = {"source": src, "attribution": catalogue[src].attribution, "method": method}
+        prov[col] = {
+            "source": src,
+            "attribution": catalogue[src].attribution,
+            "method": method,
+            "data_year": _field_year(col),
+        }
     for col, method in lm.items():
         prov[col] = {
             "source": sources.lctools_2001,
             "attribution": catalogue[sources.lctools_2001].attribution,
             "method": method,
+            "data_year": _field_year(col),
         }
     for col in ("pop_2011", "pop_2021"):
         prov[col] = {
             "source": sources.population,
             "attribution": p_src.attribution,
             "method": "ELSTAT's own figure on the 2021 unit (2011 re-aggregated by ELSTAT)",
+            "data_year": _field_year(col),
         }
     out, _, ctx_prov = _context(sources, catalogue, raw, out, q)
     prov.update(ctx_prov)
@@ -184,9 +192,17 @@ def harmonise_run(
     return Harmonised(municipalities=out, layers=published, provenance=prov, quality=q)
 
 
+def _field_year(name: str) -> str:
+    """The census year a harmonised field's name carries (``unemp_2001_m``: "2001"); every census field of the
+    national table is named with its year."""
+    found = re.findall(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])", name)
+    return found[-1] if found else ""
+
+
 def _provenance_layer(prov: dict[str, dict[str, str]]) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"field": k, **v} for k, v in prov.items()], columns=["field", "source", "attribution", "method"]
+        [{"field": k, **v} for k, v in prov.items()],
+        columns=["field", "source", "attribution", "data_year", "method"],
     )
 
 
@@ -234,7 +250,11 @@ def _context(
         method = CONTEXT_FIELDS[col] + (
             "; the region's value repeated on each of its municipalities" if from_key else ""
         )
-        prov[col] = {"source": s.id, "attribution": s.attribution, "method": method}
+        year_col = {"lfs_unemp_rate": "lfs_unemp_year", "disp_income_pps": "disp_income_year"}.get(
+            col, "arope_year" if col == "arope_rate" else col if col.endswith("_year") else None
+        )
+        years = sorted({str(int(y)) for y in ctx[year_col].dropna()}) if year_col in ctx.columns else []
+        prov[col] = {"source": s.id, "attribution": s.attribution, "method": method, "data_year": ", ".join(years)}
     cols = [c for c in municipalities.columns if c != "geometry"]
     out = gpd.GeoDataFrame(municipalities[cols].join(ctx), geometry=municipalities.geometry, crs=municipalities.crs)
     out.index.name = "code"

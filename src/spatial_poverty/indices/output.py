@@ -19,7 +19,7 @@ from spatial_poverty.indices.engine import IndexResult, build_index, diagnostics
 from spatial_poverty.indices.spec import IndexSpec
 from spatial_poverty.indices.uncertainty import Uncertainty, monte_carlo
 
-__all__ = ["IndexStage", "greek_headers", "index_table", "run_index", "write_index_tables"]
+__all__ = ["IndexStage", "greek_headers", "index_table", "input_weights", "run_index", "write_index_tables"]
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +131,45 @@ def _write_xlsx(flat: pd.DataFrame, headers: list[str], path: Path, *, title: st
     wb.close()
 
 
+def input_weights(result: IndexResult, spec: IndexSpec) -> list[dict[str, Any]]:
+    """Each input's nominal and effective weight in the index.
+
+    The nominal weight is what the recipe gives it: its domain's weight times its share of the domain's indicator
+    weights (with one domain, its share of all). The effective weight is what the data give it: the squared
+    Pearson correlation of its normalised values with the index score, :math:`S_i = r_i^2`, as a share of
+    :math:`\\sum_j S_j` (the linear case of the correlation ratio of Paruolo, Saisana & Saltelli, "Ratings and
+    rankings: voodoo or science?", *J. R. Statist. Soc. A* 176(3), 609-634, 2013). An input whose values do not
+    vary has no effective weight (None).
+    """
+    weights = result.weights.astype(float)
+    domain_of = {i.column: i.domain for i in spec.indicators}
+    dw = result.domain_weights.astype(float)
+    nominal: dict[str, float] = {}
+    for col, w in weights.items():
+        d = domain_of.get(str(col))
+        members = [c for c in weights.index if domain_of.get(str(c)) == d]
+        within = w / weights[members].sum() if weights[members].sum() > 0 else np.nan
+        share = dw.get(d, np.nan) / dw.sum() if d in dw.index and dw.sum() > 0 else np.nan
+        nominal[str(col)] = float(within * share) if not np.isnan(share) else float(w / weights.sum())
+    s2: dict[str, float] = {}
+    for col in weights.index:
+        x = result.normalised[col].astype(float)
+        ok = x.notna() & result.score.notna()
+        r = np.corrcoef(x[ok], result.score[ok])[0, 1] if x[ok].std() > 0 and ok.sum() > 2 else np.nan
+        s2[str(col)] = float(r * r)
+    total = np.nansum(list(s2.values()))
+    return [
+        {
+            "column": col,
+            "domain": domain_of.get(col),
+            "nominal_weight": round(nominal[col], 6),
+            "effective_weight": round(float(s2[col] / total), 6) if total > 0 and not np.isnan(s2[col]) else None,
+            "r2_with_index": None if np.isnan(s2[col]) else round(s2[col], 6),
+        }
+        for col in nominal
+    ]
+
+
 @dataclass
 class IndexStage:
     """What the pipeline's index stage produced."""
@@ -181,6 +220,7 @@ def run_index(
         "outliers": {c: t.to_dict() for c, t in result.outliers.items()},
         "weights": {c: round(float(w), 6) for c, w in result.weights.items()},
         "domain_weights": {d: round(float(w), 6) for d, w in result.domain_weights.items()},
+        "inputs": input_weights(result, spec),
         "imputed_values": int(prep.imputed.to_numpy().sum()),
         "diagnostics": diagnostics(result, spec),
         "uncertainty": summary,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
 import re
@@ -21,6 +22,8 @@ from branca.colormap import StepColormap
 from branca.element import MacroElement
 from jinja2 import Template
 
+from spatial_poverty.explain import explain
+from spatial_poverty.formatting import number
 from spatial_poverty.maps.offline import inline_assets
 from spatial_poverty.maps.safe import SafeTooltip, js_value
 from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS_EL, NOT_SIGNIFICANT_EL
@@ -108,6 +111,7 @@ def interactive_map(
     gistar: Mapping[str, pd.DataFrame] | None = None,
     index: pd.DataFrame | None = None,
     significance: str = "p",
+    notes: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """A folium map with one layer per indicator and per LISA result, Greek tooltips and legends.
 
@@ -133,6 +137,12 @@ def interactive_map(
     significance : {"p", "q"}
         The value the LISA clusters were cut at (the run's ``statistics.significance``): named in the legend,
         and the tooltip shows ``q_sim`` beside ``p_sim`` when the frames have it.
+    notes : mapping of variable to text, optional
+        Each variable's source line with the years of its data (``deprivation_index`` for the index), shown in
+        the layer's legend.
+
+    Each layer has its own legend box (classes, the data's years and sources, and a plain-language paragraph on
+    how to read it, folded), shown only while the layer is visible.
 
     Every map has a layer control and a search box: typing a municipality's name (accents and case do not
     matter) zooms to it and opens its tooltip. The search is our own small control, inlined: no Leaflet search
@@ -146,6 +156,7 @@ def interactive_map(
     bounds = municipalities.to_crs(4326).total_bounds
     m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    legends = _Legends(notes or {})
     for i, ind in enumerate(indicators):
         values = municipalities[ind.column].astype(float)
         classes = mapclassify.Quantiles(values.to_numpy(), k=min(5, values.nunique()))
@@ -178,13 +189,17 @@ def interactive_map(
             ),
         )
         layer.add_to(m)
-        cmap.add_to(m)
+        legends.add(ind.label_el, ind.column, _bins(bins, palette), shown=(i == 0), explain_key="choropleth")
     for column, frame in (lisa or {}).items():
         label = next((ind.label_el for ind in indicators if ind.column == column), None) or _title_el(column)
         shown = ["cluster_el", "p_sim", *(["q_sim"] if "q_sim" in frame.columns else [])]
         joined = municipalities[["name_el", "name_en", "geometry"]].join(frame[shown])
         joined = joined.assign(_fill=joined["cluster_el"].map(LISA_COLOURS).fillna("#999999"))  # no neighbours
         data = _geojson(joined, ["name_el", *shown, "_fill"], simplify_m)
+        rule = f"Συστάδες LISA ({'q' if significance == 'q' else 'p'} ≤ α)"
+        legends.add(f"Συστάδες LISA: {label}", column, list(LISA_COLOURS.items()), subtitle=rule, explain_key=(
+            "bilisa" if "_vs_" in column else "lisa"
+        ))  # fmt: skip
         folium.GeoJson(
             data,
             name=f"Συστάδες LISA: {label}",
@@ -211,6 +226,12 @@ def interactive_map(
             _fill=bins.map(GISTAR_COLOURS_HEX),
         )
         data = _geojson(joined, ["name_el", "gi_label", "gi_z", "gi_p", "_fill"], simplify_m)
+        legends.add(
+            f"Θερμά/ψυχρά σημεία Gi*: {label}",
+            column,
+            [(GISTAR_COLOURS_HEX[b], GISTAR_LABELS_EL[b]) for b in (3, 2, 1, 0, -1, -2, -3)],
+            explain_key="gistar",
+        )
         folium.GeoJson(
             data,
             name=f"Θερμά/ψυχρά σημεία Gi*: {label}",
@@ -268,21 +289,15 @@ def interactive_map(
                 ],
             ),
         ).add_to(m)
-        cmap.add_to(m)
+        legends.add(
+            "Δείκτης αποστέρησης",
+            "deprivation_index",
+            _bins(bins, _SEQUENTIAL[: len(bins) - 1]),
+            subtitle="ποσοστημόρια (υψηλότερο = πιο αποστερημένο)",
+            explain_key="deprivation_index",
+        )
     page = cast(folium.Figure, m.get_root())  # a Map's root is always a Figure
-    if lisa:
-        legend = "".join(
-            f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};'
-            f'border:1px solid #777;margin-right:4px"></span>{html.escape(k)}</div>'
-            for k, c in LISA_COLOURS.items()
-        )
-        page.html.add_child(
-            folium.Element(
-                '<div id="sp-lisa-legend" style="position:fixed;bottom:64px;left:10px;z-index:1000;background:white;'
-                f'padding:6px 8px;font:12px sans-serif;border:1px solid #999">'
-                f"<b>Συστάδες LISA ({'q' if significance == 'q' else 'p'} ≤ α)</b>{legend}</div>"
-            )
-        )
+    legends.attach(m)
     page.html.add_child(
         folium.Element(
             '<div id="sp-title" style="position:fixed;top:90px;left:10px;z-index:1000;background:white;'
@@ -293,6 +308,75 @@ def interactive_map(
     folium.LayerControl(collapsed=False).add_to(m)
     MunicipalitySearch(municipalities["name_el"].astype(str).tolist()).add_to(m)
     return m
+
+
+def _bins(bins: list[float], palette: list[str]) -> list[tuple[str, str]]:
+    """Legend rows of a classed layer: colour and "low – high" in Greek number format."""
+    pairs = zip(palette, bins[:-1], bins[1:], strict=True)
+    return [(c, f"{number(lo, 2, 'el')} – {number(hi, 2, 'el')}") for c, lo, hi in pairs]
+
+
+class _Legends:
+    """One legend box per map layer, shown only while its layer is on (Leaflet's overlayadd/overlayremove)."""
+
+    def __init__(self, notes: Mapping[str, str]) -> None:
+        self.notes = notes
+        self.boxes: list[tuple[str, str, bool]] = []
+
+    def add(
+        self,
+        layer: str,
+        variable: str,
+        rows: list[tuple[str, str]],
+        *,
+        subtitle: str = "",
+        shown: bool = False,
+        explain_key: str = "",
+    ) -> None:
+        swatches = "".join(
+            f'<div><span style="display:inline-block;width:12px;height:12px;background:{html.escape(c)};'
+            f'border:1px solid #777;margin-right:4px"></span>{html.escape(text)}</div>'
+            for c, text in rows
+        )
+        note = self.notes.get(variable, "")
+        paragraph = explain(explain_key, "el") if explain_key else ""
+        body = (
+            f"<b>{html.escape(layer)}</b>"
+            + (f"<br><small>{html.escape(subtitle)}</small>" if subtitle else "")
+            + swatches
+            + (f'<div class="sp-note"><small>{html.escape(note)}</small></div>' if note else "")
+            + (f"<details><summary>Πώς διαβάζεται</summary><small>{html.escape(paragraph)}</small></details>"
+               if paragraph else "")
+        )  # fmt: skip
+        self.boxes.append((layer, body, shown))
+
+    def attach(self, m: folium.Map) -> None:
+        page = cast(folium.Figure, m.get_root())
+        boxes = "".join(
+            f'<div class="sp-legend" id="sp-legend-{i}" style="display:{"block" if shown else "none"}">{body}</div>'
+            for i, (_, body, shown) in enumerate(self.boxes)
+        )
+        page.html.add_child(
+            folium.Element(
+                '<div id="sp-legends" style="position:fixed;bottom:24px;right:10px;z-index:1000;max-width:300px;'
+                'max-height:60%;overflow:auto;font:12px sans-serif">'
+                "<style>.sp-legend{background:white;padding:6px 8px;border:1px solid #999;margin-top:4px}"
+                ".sp-note{margin-top:4px;color:#444}</style>"
+                f"{boxes}</div>"
+            )
+        )
+        ids = json.dumps({name: f"sp-legend-{i}" for i, (name, _, _) in enumerate(self.boxes)}, ensure_ascii=False)
+        ids = ids.replace("</", "<\\/")
+        page.script.add_child(
+            folium.Element(
+                # after every script of the page has run: the map object exists only then
+                f"document.addEventListener('DOMContentLoaded',function(){{var ids={ids};"
+                f"function show(name,on){{var el=document.getElementById(ids[name]);"
+                f"if(el){{el.style.display=on?'block':'none';}}}}"
+                f"{m.get_name()}.on('overlayadd',function(e){{show(e.name,true);}});"
+                f"{m.get_name()}.on('overlayremove',function(e){{show(e.name,false);}});}});"
+            )
+        )
 
 
 _FOLIUM_ID = re.compile(r"\b([a-z][a-z0-9_]*?)_([0-9a-f]{32})(?![0-9a-f])")

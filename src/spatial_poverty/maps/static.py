@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,9 +38,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
+from matplotlib.ticker import FuncFormatter
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from spatial_poverty.errors import ExportError
+from spatial_poverty.formatting import number
+from spatial_poverty.maps.layout import declutter, text_defects
 from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS, CLUSTER_LABELS_EL, NOT_SIGNIFICANT
 from spatial_poverty.stats.inference import NO_NEIGHBOURS
 
@@ -117,7 +121,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "gistar": "Getis-Ord Gi*",
         "scatter_x": "{label} (τυποποιημένη τιμή z)",
         "scatter_y": "Χωρική υστέρηση του z",
-        "moran": "I του Moran = {I:.3f}",
+        "moran": "I του Moran = {I}",
         "classes": "{scheme}, k = {k}",
         "small": "○ μικρά νησιά: σημείο στη θέση του δήμου",
         "missing": "χωρίς τιμή",
@@ -133,7 +137,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "gistar": "Getis-Ord Gi*",
         "scatter_x": "{label} (standardised value z)",
         "scatter_y": "Spatial lag of z",
-        "moran": "Moran's I = {I:.3f}",
+        "moran": "Moran's I = {I}",
         "classes": "{scheme}, k = {k}",
         "small": "○ small islands: a point where the municipality is",
         "missing": "no value",
@@ -493,13 +497,12 @@ def choropleth(
     yb[values.notna()] = classes.yb
     colours = yb.map(lambda b: palette[b] if b >= 0 else "#ffffff")
     lows = [float(np.nanmin(values)), *classes.bins[:-1]]
-    fmt = f"{{:,.{decimals}f}}"
     handles: list[Patch | Line2D] = [
         Patch(
             facecolor=palette[i],
             edgecolor="#444444",
             linewidth=0.3,
-            label=f"{fmt.format(lo)} – {fmt.format(hi)}  ({int(c)})",
+            label=f"{number(lo, decimals, lang)} – {number(hi, decimals, lang)}  ({int(c)})",
         )
         for i, (lo, hi, c) in enumerate(zip(lows, classes.bins, classes.counts, strict=True))
     ]
@@ -731,20 +734,30 @@ def moran_scatterplot(
                     zorder=3,
                 )
         xs = np.array([z.min(), z.max()])
-        ax.plot(xs, slope * xs, color="#b2182b", linewidth=1.2, label=t["moran"].format(I=slope), gid="moran-line")
+        moran = t["moran"].format(I=number(slope, 3, lang))
+        ax.plot(xs, slope * xs, color="#b2182b", linewidth=1.2, label=moran, gid="moran-line")
         if names is not None:
             nm = _labels(names.reindex(y.index).astype(str))
-            for code in clusters.index[clusters != NOT_SIGNIFICANT]:
+            annotations = [
                 ax.annotate(nm[code], (z[code], lag[code]), xytext=(3, 3), textcoords="offset points", fontsize=6)
+                for code in clusters.index[clusters != NOT_SIGNIFICANT]
+            ]
         ax.set_xlabel(t["scatter_x"].format(label=label or values.name or "y"), fontsize=8)
         ax.set_ylabel(t["scatter_y"], fontsize=8)
         ax.tick_params(labelsize=7)
+        if lang == "el":  # Greek decimal comma on both axes
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}".replace(".", ",").replace("-", "−")))
         ax.legend(fontsize=7, loc="best", frameon=False)
         if title:
             ax.set_title(title, fontsize=10, loc="left")
-        fig.text(
-            0.01, 0.005, attribution, fontsize=6, color="#333333", ha="left", va="bottom", gid="attribution", wrap=True
-        )
+        # The source line, wrapped, under the axes: the constrained layout keeps the axes above it.
+        lines = textwrap.wrap(attribution, width=120) or [""]
+        bottom = (len(lines) * 6 * 1.3 + 6) / (fig.get_figheight() * 72)
+        fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))  # type: ignore[union-attr]
+        fig.text(0.01, 0.005, "\n".join(lines), fontsize=6, color="#333333", ha="left", va="bottom", gid="attribution")
+        if names is not None and annotations:
+            declutter(fig, annotations)  # after the layout: labels moved (or hidden) so that no text overlaps
         fig.sp_slope = slope  # type: ignore[attr-defined]
         return fig
 
@@ -864,12 +877,19 @@ def write_run_maps(
     attribution: str = "Πηγή: ΕΛ.ΣΤΑΤ.",
     lang: Lang = "el",
     bilisa: Mapping[str, pd.DataFrame] | None = None,
+    sources: Mapping[str, str] | None = None,
+    layout: dict[str, list[str]] | None = None,
 ) -> dict[str, list[Path]]:
     """Write the static maps of a run into ``folder``, each as PNG (300 dpi) and PDF.
 
     One choropleth per variable; the index score's choropleth when ``index`` is given (a ``deprivation_index``
     table with ``score``); per LISA variable the cluster map, the significance map and the Moran scatterplot;
     per Gi* variable the hot-spot map.
+
+    ``sources`` gives each variable (``x_vs_y`` for a bivariate pair) its own source line, with the years of its
+    data; a variable without one gets ``attribution``. ``layout``, when given, receives each figure's text
+    defects (:func:`~spatial_poverty.maps.layout.text_defects`: text cut at the edge or overlapping), which are
+    also logged as warnings.
 
     Returns
     -------
@@ -879,6 +899,10 @@ def write_run_maps(
     folder = Path(folder)
     labels = {v.column: v for v in variables}
     figures: dict[str, Figure] = {}
+
+    def src(var: str) -> str:
+        return (sources or {}).get(var, attribution)
+
     for v in variables:
         figures[f"choropleth_{v.column}"] = choropleth(
             municipalities,
@@ -887,19 +911,19 @@ def write_run_maps(
             unit=v.unit,
             cmap="RdBu" if v.diverging else "YlOrRd",
             title=v.label(lang),
-            attribution=attribution,
+            attribution=src(v.column),
             lang=lang,
         )
     if index is not None and "score" in index.columns:
         title = "Δείκτης αποστέρησης" if lang == "el" else "Deprivation index"
         frame = municipalities.join(index[["score"]].rename(columns={"score": "_score"}), how="left")
         figures["choropleth_deprivation_index"] = choropleth(
-            frame, "_score", label=title, decimals=2, title=title, attribution=attribution, lang=lang
+            frame, "_score", label=title, decimals=2, title=title, attribution=src("deprivation_index"), lang=lang
         )
     for var, frame in (lisa or {}).items():
         name = _title(var, labels, lang)
         figures[f"lisa_{var}"] = lisa_cluster_map(
-            municipalities, frame, alpha=alpha, significance=significance, title=name, attribution=attribution,
+            municipalities, frame, alpha=alpha, significance=significance, title=name, attribution=src(var),
             lang=lang,
         )  # fmt: skip
         figures[f"significance_{var}"] = significance_map(
@@ -909,7 +933,7 @@ def write_run_maps(
             permutations=permutations,
             significance=significance,
             title=name,
-            attribution=attribution,
+            attribution=src(var),
             lang=lang,
         )
         values = frame["value"] if "value" in frame.columns else municipalities[var]
@@ -919,19 +943,24 @@ def write_run_maps(
             label=name,
             names=municipalities["name_el"] if "name_el" in municipalities.columns else None,
             title=name,
-            attribution=attribution,
+            attribution=src(var),
             lang=lang,
         )
     for var, frame in (gistar or {}).items():
         name = _title(var, labels, lang)
-        figures[f"gistar_{var}"] = gistar_map(municipalities, frame, title=name, attribution=attribution, lang=lang)
+        figures[f"gistar_{var}"] = gistar_map(municipalities, frame, title=name, attribution=src(var), lang=lang)
     for pair, frame in (bilisa or {}).items():
         figures[f"bilisa_{pair}"] = lisa_cluster_map(
             municipalities, frame, alpha=alpha, significance=significance, title=_title(pair, labels, lang),
-            attribution=attribution, lang=lang,
+            attribution=src(pair), lang=lang,
         )  # fmt: skip
     written = {}
     for name, fig in figures.items():
         written[name] = save_figure(fig, folder / name)
+        defects = text_defects(fig)
+        for d in defects:
+            logger.warning("figure %s: %s", name, d)
+        if layout is not None:
+            layout[name] = defects
     logger.info("wrote %d static figures into %s", len(figures), folder)
     return written

@@ -59,6 +59,7 @@ from spatial_poverty.pipeline.statistics_extra import (
     stability_specs,
 )
 from spatial_poverty.pipeline.variables import variable_frame
+from spatial_poverty.pipeline.vintage import index_recipe, layer_notes, pipeline_vintages, vintage_manifest
 from spatial_poverty.report import write_run_products
 from spatial_poverty.services.stage import AccessStage, access_source_ids, run_access
 from spatial_poverty.stats import (
@@ -338,6 +339,13 @@ def _run(
     if cfg.access is not None:
         with _stage("access", timings, progress):
             access_stage = _access(cfg, catalogue, raw, gdf, boundaries, harmonised.layers, index_stage, staging)
+    vintages = pipeline_vintages(cfg, catalogue, harmonised.provenance)
+    if index_stage is not None:
+        reference_year = (cfg.export.release_date or started.date()).year
+        labels = {i.column: i.label_el or i.column for i in cfg.index.indicators} if cfg.index else {}
+        index_stage.report["recipe"] = index_recipe(
+            index_stage.report, vintages, reference_year=reference_year, labels=labels
+        )
     stage_layers: dict[str, pd.DataFrame] = {}
     if index_stage is not None:
         stage_layers[index_stage.name] = index_stage.layer
@@ -457,6 +465,7 @@ def _run(
         "regions": regions.summary() if regions else None,
         "access": access_stage.report if access_stage else None,
         "versions": _versions(),
+        "vintage": vintage_manifest(vintages, catalogue, b_src, pairs=cfg.statistics.bivariate),
     }
     delivery = Delivery(
         name=cfg.name,
@@ -469,6 +478,7 @@ def _run(
             for s in sources
         ],
         record=record,
+        layer_notes=layer_notes(layers, record["vintage"], index_name=index_stage.name if index_stage else None),
     )
     with _stage("geopackage", timings, progress):
         delivered = write_delivery(staging, layers, delivery, formats=cfg.export.formats)
@@ -482,6 +492,7 @@ def _run(
             attribution=" · ".join(dict.fromkeys([b_src.attribution, p_src.attribution])),
             simplify_m=cfg.map.simplify_m,
             significance=cfg.statistics.significance or "p",
+            notes={var: v["line_el"] for var, v in record["vintage"].items()},
         )
         decorate = None
         if access_stage is not None:
@@ -520,6 +531,7 @@ def _run(
         "regions": record["regions"],
         "access": access_stage.report if access_stage else None,
         "versions": record["versions"],
+        "vintage": record["vintage"],
         "timings_s": timings,
         "recovered": recovered,
         "outputs": [

@@ -19,7 +19,9 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from spatial_poverty.explain import explain
 from spatial_poverty.export.schema import variable_titles
+from spatial_poverty.formatting import MISSING, integer, number, percent, years_text
 from spatial_poverty.maps.static import Lang
 from spatial_poverty.report.access import access_section
 from spatial_poverty.report.layers import FIGURES_DIR, RunLayers, read_run_layers
@@ -77,9 +79,6 @@ TEXT: dict[str, dict[str, str]] = {
         "rule_count": "{label}: LISA {n} δήμοι ({other} ≤ {alpha}: {n_other})",
         "rule_count_gi": "; Gi* {n} ({other} ≤ {alpha}: {n_other})",
         "bilisa": "Δισδιάστατες συστάδες",
-        "bilisa_note": "Κάθε δήμος με την τιμή της πρώτης μεταβλητής απέναντι στη μέση τιμή της δεύτερης στους "
-        "γείτονές του. «Υψηλό-Υψηλό»: υψηλή τιμή της πρώτης ανάμεσα σε γείτονες με υψηλή τιμή της δεύτερης. "
-        "Μια συστάδα δεν είναι αιτία.",
         "none_significant": "κανένας δήμος σε σημαντική συστάδα",
         "gistar": "Θερμά και ψυχρά σημεία (Getis-Ord Gi*)",
         "quality": "Ποιότητα δεδομένων",
@@ -102,6 +101,21 @@ TEXT: dict[str, dict[str, str]] = {
         "permutations": "μεταθέσεις",
         "components": "συνιστώσες",
         "isolates": "απομονωμένοι",
+        "code": "Κωδικός",
+        "data_year": "Έτος δεδομένων",
+        "warning": "Προσοχή: δεδομένα παλαιότερα των {years} ετών",
+        "warning_text": "Το {share} του βάρους του δείκτη «{index}» (ονομαστικό {nominal}, πραγματικό {effective}) "
+        "στηρίζεται σε δεδομένα παλαιότερα των {years} ετών το {ref} ({inputs}). Η κατάταξη περιγράφει τους δήμους "
+        "όπως ήταν τότε: διαβάστε την ως ιστορική εικόνα και όχι ως τη σημερινή κατάσταση.",
+        "recipe": "Συνταγή του δείκτη",
+        "input": "Είσοδος",
+        "nominal": "Ονομαστικό βάρος",
+        "effective": "Πραγματικό βάρος",
+        "recipe_note": "Ονομαστικό βάρος: αυτό που δίνει η συνταγή. Πραγματικό βάρος: πόσο εξηγεί κάθε είσοδος τον "
+        "υπολογισμένο δείκτη (τετράγωνο της συσχέτισης με τον δείκτη, ως μερίδιο· Paruolo, Saisana & Saltelli "
+        "2013). Επισημαίνονται οι είσοδοι παλαιότερες των {years} ετών το {ref}.",
+        "explain": "Πώς διαβάζεται",
+        "sources_fig": "Πηγή",
     },
     "en": {
         "report": "Run report",
@@ -146,9 +160,6 @@ TEXT: dict[str, dict[str, str]] = {
         "rule_count": "{label}: LISA {n} municipalities (under {other} ≤ {alpha}: {n_other})",
         "rule_count_gi": "; Gi* {n} (under {other} ≤ {alpha}: {n_other})",
         "bilisa": "Bivariate clusters",
-        "bilisa_note": "Each municipality's value of the first variable against the mean of the second among its "
-        "neighbours. High-High: a high first value among neighbours with high second values. A cluster is not a "
-        "cause.",
         "none_significant": "no municipality in a significant cluster",
         "gistar": "Hot and cold spots (Getis-Ord Gi*)",
         "quality": "Data quality",
@@ -171,7 +182,47 @@ TEXT: dict[str, dict[str, str]] = {
         "permutations": "permutations",
         "components": "components",
         "isolates": "isolates",
+        "code": "Code",
+        "data_year": "Data year",
+        "warning": "Warning: data older than {years} years",
+        "warning_text": '{share} of the weight of the index "{index}" (nominal {nominal}, effective {effective}) '
+        "rests on data older than {years} years in {ref} ({inputs}). The ranking describes the municipalities as "
+        "they were then: read it as a historical picture, not as the present situation.",
+        "recipe": "The index recipe",
+        "input": "Input",
+        "nominal": "Nominal weight",
+        "effective": "Effective weight",
+        "recipe_note": "Nominal weight: what the recipe gives. Effective weight: how much of the computed index each "
+        "input explains (squared correlation with the index, as a share; Paruolo, Saisana & Saltelli 2013). Inputs "
+        "older than {years} years in {ref} are marked.",
+        "explain": "How to read it",
+        "sources_fig": "Source",
     },
+}
+
+_QUALITY_HEADERS_EL = {
+    "source": "Πηγή",
+    "check": "Έλεγχος",
+    "rows_read": "Γραμμές",
+    "matched": "Αντιστοιχίστηκαν",
+    "unmatched": "Χωρίς αντιστοίχιση",
+    "out_of_range": "Εκτός ορίων",
+    "duplicates": "Διπλότυπα",
+    "suppressed": "Κενά/αποκρυμμένα",
+    "detail": "Λεπτομέρειες",
+}
+_QUALITY_CHECKS_EL = {
+    "boundaries joined to population on the ELSTAT 2021 code": "όρια συνδεδεμένα με πληθυσμό (κωδικός ΕΛΣΤΑΤ 2021)",
+    "population rows (level 5) joined to boundaries": "γραμμές πληθυσμού (επίπεδο 5) συνδεδεμένες με όρια",
+    "2011 polygons linked to ELSTAT 2011 codes": "πολύγωνα 2011 συνδεδεμένα με κωδικούς ΕΛΣΤΑΤ 2011",
+    "YPES-ELSTAT 2011 link (overlap, name)": "σύνδεση ΥΠΕΣ-ΕΛΣΤΑΤ 2011 (επικάλυψη, όνομα)",
+    "2011 polygon covering a 2021 unit": "πολύγωνο 2011 που καλύπτει μονάδα 2021",
+    "name of a 1:1 pair": "όνομα ζεύγους 1:1",
+    "community populations": "πληθυσμοί κοινοτήτων",
+    "community transfer": "μεταφορά κοινοτήτων",
+    "2011 municipalities linked through the crosswalk": "δήμοι 2011 συνδεδεμένοι μέσω του πίνακα αντιστοίχισης",
+    "2001 variables on 2011 units": "μεταβλητές 2001 σε μονάδες 2011",
+    "regional context table": "πίνακας περιφερειακού πλαισίου",
 }
 
 _STATUS_EL = {
@@ -206,6 +257,10 @@ figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1p
 figure.narrow img { max-width: 60%; }
 figcaption { font-size: .85em; color: #555; } .small { font-size: .82em; color: #555; }
 code { font-size: .9em; }
+.warning { border: 2px solid #b35806; background: #fee0b6; padding: .4em 1em; margin: 1em 0; }
+.warning h2 { border: none; margin-top: .2em; color: #7f3b08; }
+.explain { font-size: .9em; background: #f7f7f7; padding: .4em .8em; border-left: 3px solid #999; }
+tr.old td { background: #fff3e0; }
 </style>
 </head>
 <body>
@@ -213,6 +268,10 @@ code { font-size: .9em; }
 <h1>{{ title }}</h1>
 <p class="small">{{ t.report }} · {{ t.run_id }} <code>{{ m.run_id }}</code> · {{ m.started_at }}</p>
 </header>
+{% if warning %}<aside class="warning" id="old-data-warning" role="alert">
+<h2>{{ warning.title }}</h2>
+<p>{{ warning.text }}</p>
+</aside>{% endif %}
 
 <section id="run">
 <h2>{{ t.what }}</h2>
@@ -224,7 +283,7 @@ code { font-size: .9em; }
 <tr><th>{{ t.seed }}</th><td>{{ m.seed }}</td></tr>
 <tr><th>{{ t.area }}</th><td>{{ area }}</td></tr>
 <tr><th>{{ t.count }}</th><td>{{ m.counts.municipalities }}
-({{ t.population }}: {{ "{:,}".format(m.counts.pop_2021) }})</td></tr>
+({{ t.population }}: {{ pop2021 }})</td></tr>
 <tr><th>{{ t.indicators }}</th><td>{{ indicators }}</td></tr>
 <tr><th>{{ t.weights }}</th><td>{{ weights }}</td></tr>
 <tr><th>{{ t.statistics }}</th><td>{{ statistics }}</td></tr>
@@ -242,6 +301,15 @@ code { font-size: .9em; }
 <section id="deprived">
 <h2>{{ t.deprived }}</h2>
 {% if index is not none %}
+<p class="explain"><b>{{ t.explain }}:</b> {{ ex.deprivation_index }} {{ ex.rank_band }}</p>
+{% if recipe %}<h3>{{ t.recipe }}</h3>
+<p class="small">{{ recipe.note }}</p>
+<table id="recipe">
+<tr><th>{{ t.input }}</th><th>{{ t.data_year }}</th><th>{{ t.source_id }}</th><th>{{ t.nominal }}</th>
+<th>{{ t.effective }}</th></tr>
+{% for r in recipe.rows %}<tr{% if r.old %} class="old"{% endif %}><td>{{ r.label }}</td><td>{{ r.years }}</td>
+<td>{{ r.sources }}</td><td class="num">{{ r.nominal }}</td><td class="num">{{ r.effective }}</td></tr>
+{% endfor %}</table>{% endif %}
 <p class="small">{{ t.rank_note }}</p>
 <table>
 <tr><th>{{ t.rank }}</th><th>{{ t.municipality }}</th><th>{{ t.score }}</th><th>{{ t.band }}</th>
@@ -256,20 +324,25 @@ code { font-size: .9em; }
 
 <section id="clusters">
 <h2>{{ t.clusters }}</h2>
+<p class="explain"><b>{{ t.explain }}:</b> {{ ex.moran }}</p>
 <table>
-<tr><th>{{ t.variable }}</th><th>I</th><th>E[I]</th><th>z</th><th>{{ t.p_sim }}</th><th>LISA</th></tr>
-{% for r in moran %}<tr><td>{{ r.label }}</td><td class="num">{{ r.I }}</td><td class="num">{{ r.EI }}</td>
+<tr><th>{{ t.variable }}</th><th>{{ t.data_year }}</th><th>I</th><th>E[I]</th><th>z</th><th>{{ t.p_sim }}</th>
+<th>LISA</th></tr>
+{% for r in moran %}<tr><td>{{ r.label }}</td><td>{{ r.years }}</td><td class="num">{{ r.I }}</td>
+<td class="num">{{ r.EI }}</td>
 <td class="num">{{ r.z }}</td><td class="num">{{ r.p }}</td><td>{{ r.counts }}</td></tr>
 {% endfor %}</table>
 {% if rule %}<p class="rule">{{ rule.text }}</p>
 <ul>{% for r in rule.counts %}<li>{{ r }}</li>{% endfor %}</ul>{% endif %}
 <h3>{{ t.lisa_members }}</h3>
+<p class="explain"><b>{{ t.explain }}:</b> {{ ex.lisa }}</p>
 <ul>
 {% for r in lisa_members %}<li><b>{{ r.label }}</b>: {{ r.text }}</li>
 {% endfor %}</ul>
 {% for f in figures.lisa %}{{ f }}{% endfor %}
 {% if gistar %}
 <h3>{{ t.gistar }}</h3>
+<p class="explain"><b>{{ t.explain }}:</b> {{ ex.gistar }}</p>
 <ul>
 {% for r in gistar %}<li><b>{{ r.label }}</b>: {{ r.text }}</li>
 {% endfor %}</ul>
@@ -277,7 +350,7 @@ code { font-size: .9em; }
 {% endif %}
 {% if bilisa %}
 <h3>{{ t.bilisa }}</h3>
-<p>{{ t.bilisa_note }}</p>
+<p class="explain"><b>{{ t.explain }}:</b> {{ ex.bilisa }}</p>
 <ul>
 {% for r in bilisa %}<li><b>{{ r.label }}</b>: {{ r.text }}</li>
 {% endfor %}</ul>
@@ -331,11 +404,11 @@ code { font-size: .9em; }
 """
 
 
-def _fmt(v: Any, digits: int = 2) -> str:
+def _fmt(v: Any, digits: int = 2, lang: str = "el") -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
-        return "–"
-    if isinstance(v, float):
-        return f"{v:,.{digits}f}"
+        return MISSING
+    if isinstance(v, float | int) and not isinstance(v, bool):
+        return number(v, digits, lang)
     return str(v)
 
 
@@ -373,6 +446,10 @@ def build_report(
     folder = Path(folder)
     t = TEXT[lang]
     el = lang == "el"
+
+    def fmt(v: Any, digits: int = 2) -> str:
+        return _fmt(v, digits, lang)
+
     layers = layers or read_run_layers(folder / f"{manifest['pipeline']}.gpkg")
     munis = layers.municipalities
     names = munis["name_el"] if el or "name_en" not in munis.columns else munis["name_en"]
@@ -419,18 +496,19 @@ def build_report(
             {
                 "rank": int(r["rank"]),
                 "name": names.get(code, str(r.get("name_el", code))),
-                "score": _fmt(float(r["score"]), 3),
+                "score": fmt(float(r["score"]), 3),
                 "band": (
                     f"{int(r['rank_p05'])}–{int(r['rank_p95'])}"
                     if "rank_p05" in ix.columns and not pd.isna(r["rank_p05"])
                     else "–"
                 ),
                 "decile": int(r["decile"]) if "decile" in ix.columns and not pd.isna(r["decile"]) else "–",
-                "p_worst": _fmt(float(r["p_worst_decile"]), 2) if "p_worst_decile" in ix.columns else "–",
+                "p_worst": fmt(float(r["p_worst_decile"]), 2) if "p_worst_decile" in ix.columns else MISSING,
             }
             for code, r in ix.iterrows()
         ]
 
+    vintage = manifest.get("vintage") or {}
     moran = []
     for var, st in manifest.get("statistics", {}).items():
         gm = st.get("global_moran", {})
@@ -438,10 +516,11 @@ def build_report(
         moran.append(
             {
                 "label": label(var),
-                "I": _fmt(gm.get("I"), 4),
-                "EI": _fmt(gm.get("EI"), 4),
-                "z": _fmt(gm.get("z_sim"), 2),
-                "p": _fmt(gm.get("p_sim"), 3),
+                "years": years_text(vintage.get(var, {}).get("years", [])),
+                "I": fmt(gm.get("I"), 4),
+                "EI": fmt(gm.get("EI"), 4),
+                "z": fmt(gm.get("z_sim"), 2),
+                "p": fmt(gm.get("p_sim"), 3),
                 "counts": ", ".join(f"{_CLUSTER_EL.get(k, k) if el else k}: {v}" for k, v in counts.items()),
             }
         )
@@ -466,7 +545,12 @@ def build_report(
     qpath = folder / "quality.csv"
     if qpath.is_file():
         q = pd.read_csv(qpath, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-        quality = {"columns": list(q.columns), "rows": q.to_numpy().tolist()}
+        if el:
+            q["check"] = q["check"].map(lambda c: _QUALITY_CHECKS_EL.get(c, c))
+        quality = {
+            "columns": [_QUALITY_HEADERS_EL.get(c, c) if el else c.replace("_", " ") for c in q.columns],
+            "rows": q.to_numpy().tolist(),
+        }
 
     targets = None
     tpath = folder / "targets.csv"
@@ -475,17 +559,19 @@ def build_report(
         targets = []
         for _, r in tt.iterrows():
             unit = r["unit"] if isinstance(r["unit"], str) else ""
-            latest = "–" if pd.isna(r["latest_value"]) else f"{r['latest_value']:.1f}{unit} ({int(r['latest_year'])})"
+            latest = MISSING
+            if not pd.isna(r["latest_value"]):
+                latest = f"{fmt(r['latest_value'], 1)}{unit} ({int(r['latest_year'])})"
             targets.append(
                 {
                     "label": r["label_el"] if el else r["label_en"],
                     "source": r["baseline_source"],
                     "area": r["area"],
-                    "baseline": f"{r['baseline_value']:.1f}{unit} ({int(r['baseline_year'])})",
-                    "target": f"{r['target_value']:.1f}{unit} ({int(r['target_year'])})",
+                    "baseline": f"{fmt(r['baseline_value'], 1)}{unit} ({int(r['baseline_year'])})",
+                    "target": f"{fmt(r['target_value'], 1)}{unit} ({int(r['target_year'])})",
                     "latest": latest,
-                    "progress": "–" if pd.isna(r["progress_share"]) else f"{100 * r['progress_share']:.0f}%",
-                    "expected": "–" if pd.isna(r["expected_share"]) else f"{100 * r['expected_share']:.0f}%",
+                    "progress": percent(r["progress_share"], 0, lang, share=True),
+                    "expected": percent(r["expected_share"], 0, lang, share=True),
                     "status": _STATUS_EL[r["status"]] if el else r["status"],
                     "css": _STATUS_CLASS[r["status"]],
                 }
@@ -494,7 +580,7 @@ def build_report(
     cols = [c for c in ("pop_2011", "pop_2021", *cfg.get("indicators", [])) if c in munis.columns]
     lisa_cols = list(layers.lisa)
     header = [
-        "code",
+        t["code"],
         t["municipality"],
         *[
             label(c) if c not in ("pop_2011", "pop_2021") else c.replace("pop_", "Πληθυσμός " if el else "Pop. ")
@@ -504,7 +590,7 @@ def build_report(
     ]
     rows = []
     for code in sorted(munis.index, key=lambda c: names[c]):
-        row = [code, names[code], *[_fmt(munis.at[code, c], 0 if c.startswith("pop_") else 2) for c in cols]]
+        row = [code, names[code], *[fmt(munis.at[code, c], 0 if c.startswith("pop_") else 2) for c in cols]]
         for v in lisa_cols:
             c = layers.lisa[v]["cluster"].get(code, NOT_SIGNIFICANT)
             row.append(_CLUSTER_EL.get(c, c) if el else c)
@@ -530,8 +616,13 @@ def build_report(
     versions = ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items())
     attribution = " · ".join(dict.fromkeys(i.get("attribution", "") for i in manifest.get("inputs", [])))
     title = (manifest.get("config", {}).get("title_en") or manifest.get("title")) if not el else manifest.get("title")
+    recipe, warning = _recipe(manifest, t, lang, label)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return env.from_string(_TEMPLATE).render(
+        pop2021=integer(manifest.get("counts", {}).get("pop_2021"), lang),
+        recipe=recipe,
+        warning=warning,
+        ex={k: explain(k, lang) for k in ("moran", "lisa", "gistar", "bilisa", "deprivation_index", "rank_band")},
         lang=lang,
         t=t,
         m=manifest,
@@ -554,6 +645,51 @@ def build_report(
         attribution=attribution,
         access=access_section(folder, manifest, lang),
     )
+
+
+def _recipe(
+    manifest: Mapping[str, Any], t: Mapping[str, str], lang: str, label: Callable[[str], str]
+) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
+    """The index recipe table (each input's years, sources and weights) and the old-data warning box, from the
+    manifest's ``index.recipe``; (None, None) for runs without an index."""
+    rec = (manifest.get("index") or {}).get("recipe")
+    if not rec:
+        return None, None
+    ref, years = rec["reference_year"], rec["old_after_years"]
+
+    def name(r: Mapping[str, Any]) -> str:
+        return str(r["label"]) if lang == "el" else label(r["column"])
+
+    rows = [
+        {
+            "label": name(r),
+            "years": years_text(r["years"]),
+            "sources": ", ".join(r["sources"]),
+            "nominal": percent(r["nominal_weight"], 1, lang, share=True),
+            "effective": percent(r["effective_weight"], 1, lang, share=True),
+            "old": r["old"],
+        }
+        for r in rec["inputs"]
+    ]
+    recipe = {"rows": rows, "note": t["recipe_note"].format(years=years, ref=ref)}
+    if not rec.get("warning"):
+        return recipe, None
+    old = [r for r in rec["inputs"] if r["old"]]
+    share = max(rec["old_share_nominal"], rec["old_share_effective"])
+    index_name = (manifest.get("index") or {}).get("spec", {}).get("title_el") if lang == "el" else None
+    warning = {
+        "title": t["warning"].format(years=years),
+        "text": t["warning_text"].format(
+            share=percent(share, 0, lang, share=True),
+            index=index_name or label("deprivation_index"),
+            nominal=percent(rec["old_share_nominal"], 0, lang, share=True),
+            effective=percent(rec["old_share_effective"], 0, lang, share=True),
+            years=years,
+            ref=ref,
+            inputs=", ".join(f"{name(r)}: {years_text(r['years'])}" for r in old),
+        ),
+    }
+    return recipe, warning
 
 
 def _cluster_members(frame: pd.DataFrame, names: pd.Series, t: Mapping[str, str], el: bool) -> str:

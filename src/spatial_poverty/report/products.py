@@ -20,8 +20,10 @@ import pandas as pd
 
 from spatial_poverty.csv_cells import neutralise_frame
 from spatial_poverty.errors import ConfigError
+from spatial_poverty.export.tables import excel_twin
 from spatial_poverty.ingest.catalogue import load_catalogue, sha256_file, verify
 from spatial_poverty.maps.interactive import IndicatorLayer, interactive_map, write_map
+from spatial_poverty.maps.layout import text_defects
 from spatial_poverty.maps.static import Lang, MapLabel, save_figure, write_run_maps
 from spatial_poverty.report.html import write_report
 from spatial_poverty.report.layers import FIGURES_DIR, RunLayers, read_run_layers
@@ -70,6 +72,7 @@ def write_run_products(
     if progress:
         progress("static maps")
     layers = read_run_layers(staging / f"{manifest['pipeline']}.gpkg")
+    layout: dict[str, list[str]] = {}
     attribution = " · ".join(dict.fromkeys(i["attribution"] for i in manifest.get("inputs", [])))
     variables = [
         MapLabel(c, INDICATORS[c][0], unit=INDICATORS[c][1], diverging=(c == "pop_change_pct"))
@@ -89,6 +92,8 @@ def write_run_products(
         attribution=attribution or "Πηγή: ΕΛ.ΣΤΑΤ.",
         lang=lang,
         bilisa=layers.bilisa,
+        sources={var: v[f"line_{lang}"] for var, v in (manifest.get("vintage") or {}).items()},
+        layout=layout,
     )
     files = [p for paths in written.values() for p in paths]
     out.setdefault("timings_s", {})["static maps"] = round(time.perf_counter() - t0, 3)
@@ -96,7 +101,9 @@ def write_run_products(
         t0 = time.perf_counter()
         if progress:
             progress("targets")
-        table, extra_inputs, target_files, written_chart = _targets(cfg, staging, lang=lang, attribution=attribution)
+        table, extra_inputs, target_files, written_chart, layout["targets"] = _targets(
+            cfg, staging, lang=lang, attribution=attribution
+        )
         files += [*target_files, *written_chart]
         written["targets"] = written_chart
         # The targets' series, each input listed once (the regional context may have read the same file).
@@ -111,8 +118,11 @@ def write_run_products(
         }
         out["timings_s"]["targets"] = round(time.perf_counter() - t0, 3)
     out["figures"] = {name: [p.relative_to(staging).as_posix() for p in paths] for name, paths in written.items()}
+    # Text cut at a figure's edge or drawn over other text, per figure (empty lists for clean figures).
+    out["figure_layout"] = layout
     if (layers.index is not None or layers.gistar or layers.bilisa) and (staging / "map.html").is_file():
-        _redraw_map(cfg, staging, layers, attribution, decorate_map)
+        notes = {var: v["line_el"] for var, v in (manifest.get("vintage") or {}).items()}
+        _redraw_map(cfg, staging, layers, attribution, decorate_map, notes)
         out["outputs"] = [
             {**o, "sha256": sha256_file(staging / "map.html"), "bytes": (staging / "map.html").stat().st_size}
             if o.get("path") == "map.html"
@@ -123,6 +133,9 @@ def write_run_products(
     if progress:
         progress("report")
     files.append(write_report(staging, out, staging / "report.html", lang=lang, layers=layers))
+    # Every CSV with an .xlsx beside it (Greek Excel reads neither ";"-less CSV nor UTF-8 without asking).
+    notes = "\n".join(f"{var}: {v['line_el']} | {v['line_en']}" for var, v in (out.get("vintage") or {}).items())
+    files += [excel_twin(c, notes=notes) for c in sorted(staging.glob("*.csv")) if not c.with_suffix(".xlsx").exists()]
     out["timings_s"]["report"] = round(time.perf_counter() - t0, 3)
     out["outputs"] = [
         *out.get("outputs", []),
@@ -141,6 +154,7 @@ def _redraw_map(
     layers: RunLayers,
     attribution: str,
     decorate_map: Callable[[Any], None] | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> None:
     """Draw ``map.html`` again with the index and Gi* layers the run published (the map stage runs before them)."""
     from spatial_poverty.pipeline.config import INDICATORS
@@ -155,6 +169,7 @@ def _redraw_map(
         gistar=layers.gistar,
         index=layers.index,
         significance=cfg.statistics.significance or "p",
+        notes=notes,
     )
     if decorate_map is not None:  # layers drawn by other stages (access to services)
         decorate_map(m)
@@ -164,8 +179,9 @@ def _redraw_map(
 
 def _targets(
     cfg: PipelineConfig, staging: Path, *, lang: Lang, attribution: str
-) -> tuple[pd.DataFrame, list[dict[str, Any]], list[Path], list[Path]]:
-    """Evaluate the run's targets file: ``targets.csv`` and ``figures/targets.*``; the inputs used."""
+) -> tuple[pd.DataFrame, list[dict[str, Any]], list[Path], list[Path], list[str]]:
+    """Evaluate the run's targets file: ``targets.csv`` and ``figures/targets.*``; the inputs used and the
+    chart's text defects."""
     if cfg.report.targets is None:  # pragma: no cover - the caller checks
         raise ConfigError("no targets file configured")
     targets = load_targets(cfg.resolve(cfg.report.targets))
@@ -178,7 +194,11 @@ def _targets(
     csv = staging / "targets.csv"
     neutralise_frame(table).to_csv(csv, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
     sources = " · ".join(dict.fromkeys(catalogue[i].attribution for i in ids))
-    chart = save_figure(targets_chart(table, lang=lang, attribution=sources), staging / FIGURES_DIR / "targets")
+    fig = targets_chart(table, lang=lang, attribution=sources)
+    chart = save_figure(fig, staging / FIGURES_DIR / "targets")
+    defects = text_defects(fig)
+    for d in defects:
+        logger.warning("figure targets: %s", d)
     inputs = [
         {
             "id": i,
@@ -192,4 +212,4 @@ def _targets(
     ]
     for _, r in table.iterrows():
         logger.info("target %s (%s %s): %s", r["id"], r["indicator"], r["area"], r["status"])
-    return table, inputs, [csv], chart
+    return table, inputs, [csv], chart, defects

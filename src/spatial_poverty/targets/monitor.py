@@ -22,6 +22,7 @@ For a target with baseline :math:`(t_0, b)` and target :math:`(t_1, g)` and the 
 from __future__ import annotations
 
 import logging
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -186,12 +187,13 @@ def targets_chart(table: pd.DataFrame, *, lang: str = "el", attribution: str = "
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
+    from spatial_poverty.formatting import number
     from spatial_poverty.maps.static import static_rc
 
     el = lang == "el"
     with mpl.rc_context(static_rc()):  # type: ignore[arg-type]
         n = len(table)
-        fig = Figure(figsize=(7.5, 1.0 + 0.55 * n), layout="constrained")
+        fig = Figure(figsize=(7.5, 1.8 + 0.55 * n), layout="constrained")
         ax = fig.add_subplot()
         ys = np.arange(n)[::-1]
         for y, (_, r) in zip(ys, table.iterrows(), strict=True):
@@ -203,9 +205,8 @@ def targets_chart(table: pd.DataFrame, *, lang: str = "el", attribution: str = "
             if pd.isna(r["latest_value"]):
                 text = STATUS_EL["no data"] if el else "no data"
             else:
-                text = (
-                    f"{r['latest_value']:.1f}{r['unit']} ({int(r['latest_year'])}) → {r['target_value']:.1f}{r['unit']}"
-                )
+                latest, target = number(r["latest_value"], 1, lang), number(r["target_value"], 1, lang)
+                text = f"{latest}{r['unit']} ({int(r['latest_year'])}) → {target}{r['unit']}"
             ax.text(max(progress, 0) + 0.02, y, text, va="center", fontsize=7)
         labels = [
             f"{r['label_el'] if el else r['label_en']}\n{r['area']}, {r['baseline_year']}→{r['target_year']}"
@@ -216,9 +217,9 @@ def targets_chart(table: pd.DataFrame, *, lang: str = "el", attribution: str = "
         ax.axvline(1, color="#555555", linewidth=0.8, linestyle="--")
         ax.set_xlim(-0.5, 1.9)
         ax.set_xlabel(
-            "Ποσοστό της απόστασης βάσης-στόχου που καλύφθηκε (| = αναμενόμενο σε γραμμική πορεία)"
+            "Ποσοστό της απόστασης βάσης-στόχου που καλύφθηκε\n(| = αναμενόμενο σε γραμμική πορεία)"
             if el
-            else "Share of the way from baseline to target (| = expected on a linear path)",
+            else "Share of the way from baseline to target\n(| = expected on a linear path)",
             fontsize=7,
         )
         ax.tick_params(axis="x", labelsize=7)
@@ -230,6 +231,9 @@ def targets_chart(table: pd.DataFrame, *, lang: str = "el", attribution: str = "
             ncols=4,
             bbox_to_anchor=(1.0, 1.0),
         )
-        if attribution:
-            fig.text(0.01, 0.005, attribution, fontsize=6, color="#333333", ha="left", va="bottom")
+        if attribution:  # wrapped under the axes; the constrained layout keeps the axes above it
+            lines = textwrap.wrap(attribution, width=150)
+            bottom = (len(lines) * 6 * 1.3 + 6) / (fig.get_figheight() * 72)
+            fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))  # type: ignore[union-attr]
+            fig.text(0.01, 0.005, "\n".join(lines), fontsize=6, color="#333333", ha="left", va="bottom")
         return fig
