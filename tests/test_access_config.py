@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from spatial_poverty.errors import ConfigError
-from spatial_poverty.pipeline import load_config
-from spatial_poverty.pipeline.runner import plan
+from spatial_poverty.pipeline import load_config, plan
 
 ROOT = Path(__file__).resolve().parents[1]
 

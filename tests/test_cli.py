@@ -89,6 +89,35 @@ def test_validate_imports_no_numerical_or_graphical_library(name):
     assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout
 
 
+@pytest.mark.parametrize(
+    ("section", "write", "expected"),
+    [
+        ("weights", None, "weights.links_file: {path} does not exist; expected a file"),
+        ("weights", "from,to\n9101,9102\n", "weights.links_file: {path}: column(s) ['code_from', 'code_to'] missing"),
+        ("access", "a,b,c\n", "access.ferry_links: {path}: column(s) ['port_a', 'port_b', 'sailings_per_week', "
+         "'season'] missing"),
+    ],
+)  # fmt: skip
+def test_validate_checks_every_file_the_config_names(raw_dir, tmp_path, section, write, expected):
+    """Issue 16: ``validate`` (and ``run --dry-run``) check the files the configuration names itself, with the
+    key, the path and what was expected; exit 3 (configuration)."""
+    links = tmp_path / "links.csv"
+    if write is not None:
+        links.write_text(write, encoding="utf-8")
+    replace = (
+        {"island_policy: knn": f"island_policy: links\n  links_file: {links}"}
+        if section == "weights"
+        else {"access:\n": f"access:\n  ferry_links: {links}\n"}
+    )
+    cfg = pipeline_copy("south_aegean", raw_dir, tmp_path / "processed", tmp_path, **replace)
+    assert str(links) in cfg.read_text(encoding="utf-8")
+    for args in (("validate", str(cfg)), ("run", str(cfg), "--dry-run")):
+        proc = run_cli(*args)
+        assert proc.returncode == 3, proc.stderr
+        assert expected.format(path=links) in " ".join(proc.stderr.split()), proc.stderr
+    assert not (tmp_path / "processed").exists()
+
+
 def test_usage_error_is_exit_2():
     assert run_cli("run").returncode == 2
 

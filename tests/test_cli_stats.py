@@ -142,6 +142,7 @@ def test_isolates_refused_with_exit_7(tmp_path):
     proc = run_cli("stats", "moran", str(path), "--id", "POLYID", "--var", "CRIME")
     assert proc.returncode == 7
     assert "isolates: ['99']" in proc.stderr and "Traceback" not in proc.stderr
+    assert "--island-policy knn" in proc.stderr  # the hint names the option, not the pipeline key only
     ok = run_cli("stats", "moran", str(path), "--id", "POLYID", "--var", "CRIME", "--island-policy", "knn")
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["weights"]["links_added"] != []
@@ -158,4 +159,74 @@ def test_bad_field_is_exit_4(columbus_shp):
     proc = run_cli("stats", "moran", columbus_shp, "--id", "POLYID", "--var", "CRIMES")
     assert proc.returncode == 4 and "no field 'CRIMES'" in proc.stderr
     bad = run_cli("stats", "moran", columbus_shp, "--id", "POLYID", "--var", "CRIME", "--weights", "hex")
-    assert bad.returncode == 7 and "weights need to be queen, rook, knn:K" in bad.stderr
+    assert bad.returncode == 2 and "weights need to be queen, rook, knn:K" in _flat(bad.stderr)
+
+
+def _flat(text: str) -> str:
+    """Typer's error panel without its frame and line breaks."""
+    return " ".join(text.replace("│", " ").replace("╭", " ").replace("╰", " ").replace("─", " ").split())
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--correction", "fdr", "'fdr' is not one of 'bh', 'by', 'bonferroni', 'none'"),
+        ("--significance", "z", "'z' is not one of 'p', 'q'"),
+        ("--alternative", "up", "'up' is not one of 'two-sided', 'greater', 'less'"),
+        ("--island-policy", "drop", "'drop' is not one of 'none', 'knn', 'keep'"),
+        ("--weights", "knn:0", "'knn:0': K needs to be a whole number >= 1"),
+        ("--weights", "knn:2.5", "'knn:2.5': K needs to be a whole number >= 1"),
+        ("--weights", "distance:-5", "'distance:-5': D needs to be > 0"),
+        ("--weights", "distance", "weights need to be queen, rook, knn:K"),
+        ("--permutations", "-1", "greater than or equal to 0"),
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error(columbus_shp, option, value, expected):
+    """Issue 16: a bad option value exits 2 (usage), named, before any data is read (not 7, a statistics error)."""
+    proc = run_cli("stats", "lisa", columbus_shp, "--id", "POLYID", "--var", "CRIME", option, value)
+    assert proc.returncode == 2, proc.stderr
+    assert f"Invalid value for '{option}'" in _flat(proc.stderr) and expected in _flat(proc.stderr)
+
+
+def test_help_shows_no_internal_spelling():
+    proc = run_cli("stats", "lisa", "--help")
+    assert proc.returncode == 0
+    assert "input_" not in proc.stdout and "INPUT" in proc.stdout and "--island-policy" in proc.stdout
+
+
+@NO_CRS
+def test_island_k_that_leaves_several_groups_says_so(tmp_path):
+    """Two islands near each other and far from the mainland: --island-k 1 links them to each other only, and
+    the command says that the weights leave two separate groups (and how to join them)."""
+    from shapely.geometry import box
+
+    df = gpd.read_file(examples.get_path("columbus.shp"))[["POLYID", "CRIME", "geometry"]]
+    islands = gpd.GeoDataFrame(
+        {"POLYID": [98, 99], "CRIME": [10.0, 12.0]}, geometry=[box(100, 100, 101, 101), box(102, 100, 103, 101)]
+    )
+    path = tmp_path / "islands.gpkg"
+    gpd.pd.concat([df, islands], ignore_index=True).to_file(path)
+    args = ("stats", "moran", str(path), "--id", "POLYID", "--var", "CRIME", "--island-policy", "knn")
+    one = run_cli(*args, "--island-k", "1")
+    assert one.returncode == 0, one.stderr
+    assert json.loads(one.stdout)["weights"]["n_components"] == 2
+    flat = _flat(one.stderr)
+    assert "the weights leave 2 separate groups of units (sizes 49, 2)" in flat and "--island-k 1" in flat
+    joined = run_cli(*args, "--island-k", "3")
+    assert joined.returncode == 0 and json.loads(joined.stdout)["weights"]["n_components"] == 1
+    assert "separate groups" not in joined.stderr
+
+
+@NO_CRS
+def test_library_warnings_go_to_the_log_not_the_console(columbus_shp, tmp_path):
+    """Writing Columbus (no CRS) makes pyogrio warn; the console shows it only with -v."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).parent / "spatial-poverty"
+    args = [str(exe), "stats", "lisa", columbus_shp, "--id", "POLYID", "--var", "CRIME", "--permutations", "99"]
+    quiet = subprocess.run([*args, "--out", str(tmp_path / "a.gpkg")], capture_output=True, text=True, timeout=300)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "Warning" not in quiet.stderr and "warnings.warn" not in quiet.stderr
+    loud = subprocess.run([*args, "--out", str(tmp_path / "b.gpkg"), "-v"], capture_output=True, text=True, timeout=300)
+    assert loud.returncode == 0 and "py.warnings" in loud.stderr and "crs" in loud.stderr.lower()

@@ -32,11 +32,14 @@ def test_published_folder(south_aegean_run):
         "map.html",
         "quality.csv",
         "quality.html",
+        "quality.xlsx",
         "report.html",
         "run.log",
         "services_issues.csv",
+        "services_issues.xlsx",
         "south_aegean.gpkg",
         "targets.csv",
+        "targets.xlsx",
     ]
 
 
@@ -166,7 +169,11 @@ def test_manifest(south_aegean_run):
     assert man["counts"] == {"municipalities": 34, "pop_2011": 309_015, "pop_2021": 327_820}
     assert man["weights"]["isolates_contiguity"] and man["weights"]["isolates"] == []
     assert man["weights"]["n_components"] == 1
-    assert set(man["timings_s"]) >= {"ingest", "weights", "statistics", "geopackage", "map"}
+    # Issue 16: the timings cover the whole run, the static maps, the redrawn map and the report included.
+    stages = {"ingest", "weights", "statistics", "geopackage", "map", "static maps", "map (redrawn)", "report"}
+    assert set(man["timings_s"]) >= stages | {"between stages"}
+    assert sum(man["timings_s"].values()) == pytest.approx(man["elapsed_s"], abs=0.02)
+    assert man["timings_s"]["between stages"] < 0.1 * man["elapsed_s"]
     assert {"numpy", "libpysal", "esda", "gdal"} <= set(man["versions"])
     assert {o["path"] for o in man["outputs"] if "/" not in o["path"]} == {
         "deprivation_index.csv",
@@ -175,16 +182,41 @@ def test_manifest(south_aegean_run):
         "map.html",
         "quality.csv",
         "quality.html",
+        "quality.xlsx",
         "report.html",
         "run.log",
         "services_issues.csv",
+        "services_issues.xlsx",
         "targets.csv",
+        "targets.xlsx",
     }
     figures = {o["path"] for o in man["outputs"] if o["path"].startswith("figures/")}
     assert {"figures/choropleth_density.png", "figures/lisa_density.pdf", "figures/moran_density.png"} <= figures
     assert man["excluded"][0]["code"] == "9901"
     log = (south_aegean_run / "run.log").read_text(encoding="utf-8")
     assert "left out 9901" in log
+
+
+def test_dry_run_plan_is_what_the_run_published(south_aegean_run, raw_dir, tmp_path):
+    """Issue 16: ``--dry-run`` lists every input, layer, figure and file; here its plan is compared with the
+    manifest of the real run of the same configuration."""
+    from spatial_poverty.ingest import load_catalogue
+    from spatial_poverty.pipeline import run_plan
+
+    man = json.loads((south_aegean_run / "manifest.json").read_text(encoding="utf-8"))
+    cfg = load_config(pipeline_copy("south_aegean", raw_dir, tmp_path / "processed", tmp_path))
+    plan = run_plan(cfg, load_catalogue(cfg.resolve(cfg.paths.catalogue)))
+    assert set(plan.files) == {o["path"] for o in man["outputs"]} | {"manifest.json"}
+    assert len(plan.files) == len(man["outputs"]) + 1
+    assert plan.layers == list(man["layers"])
+    assert plan.figures == list(man["figures"])
+    catalogued = [key for key, _ in plan.inputs if "." not in key]
+    assert catalogued == [i["id"] for i in man["inputs"]]
+    assert ("report.targets", cfg.resolve(cfg.report.targets)) in plan.inputs
+    proc = run_cli("run", str(cfg.config_file), "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    for name in [*plan.files, *plan.layers, *(str(p) for _, p in plan.inputs)]:
+        assert name in proc.stdout
 
 
 def test_global_moran_equals_esda_on_the_same_graph(south_aegean_run, raw_dir, tmp_path):

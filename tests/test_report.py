@@ -191,7 +191,8 @@ def test_report_sections_and_self_contained(run_folder):
     assert "Υψηλό-Υψηλό: ΣΥΡΟΥ - ΕΡΜΟΥΠΟΛΗΣ" in text and "θερμό 99%: ΣΥΡΟΥ - ΕΡΜΟΥΠΟΛΗΣ" in text
     assert "codes matched" in text  # the quality table
     targets = _text(page.split('id="targets"')[1].split("</section>")[0])
-    assert "AROPE τεστ" in targets and "σε τροχιά" in targets and "χωρίς στοιχεία" in targets and "64%" in targets
+    assert "AROPE τεστ" in targets and "σε τροχιά" in targets and "χωρίς στοιχεία" in targets and "64 %" in targets
+    assert "35,9 % (2018)" in targets  # Greek number format, a space before the percent sign
     assert "Πηγή: ΕΛ.ΣΤΑΤ." in text
 
 

@@ -85,10 +85,14 @@ def test_choropleth_names_the_mapclassify_classes(islands):
     assert "ποσοστημόρια, k = 4" in texts[0] and "Πυκνότητα (κάτ./km²)" in texts[0]
     lows = [islands["density"].min(), *classes.bins[:-1]]
     for i, (lo, hi, n) in enumerate(zip(lows, classes.bins, classes.counts, strict=True)):
-        assert texts[1 + i] == f"{lo:,.1f} – {hi:,.1f}  ({n})"
+        # Greek number format in the Greek figure: "." groups thousands, "," marks decimals (issue 16).
+        greek = [f"{x:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".") for x in (lo, hi)]
+        assert texts[1 + i] == f"{greek[0]} – {greek[1]}  ({n})"
     assert sum(classes.counts) == len(islands)
     fj = choropleth(islands, "density", scheme="FisherJenks", k=3, lang="en")
     assert "natural breaks (Fisher-Jenks), k = 3" in _legend_texts(fj)[0]
+    lo, hi = islands["density"].min(), fj.sp_classes.bins[0]
+    assert _legend_texts(fj)[1].startswith(f"{lo:,.1f} – {hi:,.1f}")  # English format in the English figure
 
 
 def test_every_unit_keeps_a_visible_footprint(islands):

@@ -8,8 +8,10 @@ output (refused) · 130 interrupted (SIGINT) · 143 terminated (SIGTERM).
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +32,7 @@ from spatial_poverty.errors import (
     StatisticsError,
 )
 
-__all__ = ["EXIT_CODES", "Terminated", "atomic_write", "err", "errors", "fail"]
+__all__ = ["EXIT_CODES", "Terminated", "atomic_write", "configure_logging", "err", "errors", "fail"]
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -44,6 +46,24 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (ExportError, 5),
     (StatisticsError, 7),
 )
+
+
+def configure_logging(verbose: int, quiet: bool) -> None:
+    """Console logging for a command: warnings (``-v`` info, ``-vv`` debug, ``-q`` errors only), on stderr.
+
+    Warnings that libraries raise (pyogrio, pandas, numba...) are routed to the ``py.warnings`` logger: a run
+    writes them into its ``run.log``, and the console shows them only with ``-v``.
+    """
+    level = logging.ERROR if quiet else logging.DEBUG if verbose >= 2 else logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)  # the handler filters: a run may lower the package's level to fill run.log
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.captureWarnings(True)
+    library = logging.getLogger("py.warnings")
+    library.propagate = verbose >= 1
+    if not any(isinstance(h, logging.NullHandler) for h in library.handlers):
+        library.addHandler(logging.NullHandler())  # no "last resort" printing to stderr
 
 
 def fail(exc: BaseException) -> NoReturn:

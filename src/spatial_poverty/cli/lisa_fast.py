@@ -170,7 +170,7 @@ def lean_lisa(
 
     from spatial_poverty.errors import StatisticsError
     from spatial_poverty.stats.engine import conditional_randomisation
-    from spatial_poverty.stats.inference import adjust_pvalues, check_alternative
+    from spatial_poverty.stats.inference import ISOLATES_HINT, adjust_pvalues, check_alternative
 
     check_alternative(alternative)
     if not 0 < alpha < 1:
@@ -183,8 +183,7 @@ def lean_lisa(
     iso = card == 0
     if iso.any() and isolates == "raise":
         raise StatisticsError(
-            f"LocalMoran needs every unit to have a neighbour; isolates: {list(np.asarray(ids)[iso])}. "
-            "Use an island policy that links them (weights: island_policy: knn or links)"
+            f"LocalMoran needs every unit to have a neighbour; isolates: {list(np.asarray(ids)[iso])}. {ISOLATES_HINT}"
         )
     if np.allclose(values, values[0]):
         raise StatisticsError("LocalMoran: y is constant, autocorrelation is undefined")

@@ -12,8 +12,6 @@ Exit codes
 
 from __future__ import annotations
 
-import logging
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +21,7 @@ import typer
 from rich.console import Console
 
 from spatial_poverty.cli.common import EXIT_CODES, Terminated, err
+from spatial_poverty.cli.common import configure_logging as _configure_logging
 from spatial_poverty.cli.common import errors as _errors
 from spatial_poverty.cli.sae import sae_app
 from spatial_poverty.cli.stats import stats_app
@@ -52,14 +51,6 @@ Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")]
 
 
-def _configure_logging(verbose: int, quiet: bool) -> None:
-    level = logging.ERROR if quiet else logging.DEBUG if verbose >= 2 else logging.INFO if verbose else logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setLevel(level)  # the handler filters: a run may lower the package's level to fill run.log
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
-
-
 @app.command()
 def validate(
     pipeline: Annotated[Path, typer.Argument(help="Pipeline YAML file.")],
@@ -69,13 +60,17 @@ def validate(
     """Check a pipeline file (and the targets file it names) against the schema, without reading any data."""
     _configure_logging(verbose, quiet)
     from spatial_poverty.pipeline import load_config
+    from spatial_poverty.pipeline.planning import check_config_files
 
     with _errors():
         cfg = load_config(pipeline)
         _check_sources(cfg)
         _target_input_ids(cfg)
+        files = check_config_files(cfg)
     if not quiet:
         out.print(f"{pipeline}: valid pipeline {cfg.name!r}", highlight=False)
+        for key, path in files:
+            out.print(f"  {key}: {path} (checked)", highlight=False, markup=False)
 
 
 def _check_sources(cfg: PipelineConfig) -> None:
@@ -85,6 +80,20 @@ def _check_sources(cfg: PipelineConfig) -> None:
 
     catalogue = cfg.resolve(cfg.paths.catalogue)
     check_source_ids(cfg, load_catalogue(catalogue).ids, catalogue)
+
+
+def _dry_run(cfg: PipelineConfig) -> None:
+    """Check the configuration, its files and every input's checksum; print what a run would read and publish."""
+    from spatial_poverty.ingest import load_catalogue, verify
+    from spatial_poverty.pipeline.planning import check_config_files, run_plan
+
+    check_config_files(cfg)
+    catalogue = load_catalogue(cfg.resolve(cfg.paths.catalogue))
+    the_plan = run_plan(cfg, catalogue)
+    verify(catalogue, cfg.resolve(cfg.paths.raw), [key for key, _ in the_plan.inputs if key in catalogue.ids])
+    out.print(f"pipeline {cfg.name!r} is valid and its inputs are present and verified; a run would:", highlight=False)
+    for line in the_plan.lines():
+        out.print(line, highlight=False, markup=False)
 
 
 def _target_input_ids(cfg: PipelineConfig) -> list[str]:
@@ -108,29 +117,13 @@ def run(
 ) -> None:
     """Run a pipeline and publish its outputs in data/processed/<name>/ (whole, or not at all)."""
     _configure_logging(verbose, quiet)
-    from spatial_poverty.ingest import load_catalogue, verify
-    from spatial_poverty.pipeline import load_config, plan, run_pipeline
+    from spatial_poverty.pipeline import load_config, run_pipeline
 
     with _errors():
         cfg = load_config(pipeline)
         _check_sources(cfg)
         if dry_run:
-            catalogue = load_catalogue(cfg.resolve(cfg.paths.catalogue))
-            from spatial_poverty.harmonise.pipeline import harmonise_source_ids
-
-            ids = [
-                cfg.sources.boundaries,
-                cfg.sources.population,
-                *harmonise_source_ids(cfg.sources),
-                *_target_input_ids(cfg),
-            ]
-            verify(catalogue, cfg.resolve(cfg.paths.raw), ids)
-            out.print(
-                f"pipeline {cfg.name!r} is valid and its inputs are present and verified; a run would:",
-                highlight=False,
-            )
-            for i, step in enumerate(plan(cfg), 1):
-                out.print(f"  {i}. {step}", highlight=False, markup=False)
+            _dry_run(cfg)
             return
         with _progress(quiet) as progress:
             result = run_pipeline(cfg, force=force, progress=progress)

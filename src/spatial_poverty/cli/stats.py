@@ -49,13 +49,41 @@ class IslandOpt(StrEnum):
     keep = "keep"
 
 
-Input = Annotated[Path, typer.Argument(help="Vector file (GeoPackage, shapefile, GeoJSON, ...).")]
+class CorrectionOpt(StrEnum):
+    bh = "bh"
+    by = "by"
+    bonferroni = "bonferroni"
+    none = "none"
+
+
+class SignificanceOpt(StrEnum):
+    p = "p"
+    q = "q"
+
+
+def _check_weights(text: str) -> str:
+    """Refuse a malformed --weights at parse time (usage error, exit 2); a file's existence is checked later."""
+    if text.lower().endswith((".gal", ".gwt")):
+        return text
+    from spatial_poverty.stats.rules import parse_weights
+
+    try:
+        parse_weights(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    return text
+
+
+Input = Annotated[
+    Path, typer.Argument(metavar="INPUT", help="Vector file (GeoPackage, shapefile, GeoJSON, ...).", show_default=False)
+]
 IdField = Annotated[str, typer.Option("--id", help="Field with a unique id per unit (matched as text).")]
 VarField = Annotated[str, typer.Option("--var", help="Numeric field to analyse.")]
 Weights = Annotated[
     str,
     typer.Option(
         "--weights",
+        callback=_check_weights,
         help="queen, rook, knn:K, distance:D (map units), kernel:BANDWIDTH, or a FILE.gal / FILE.gwt whose ids "
         "are the --id field's values.",
     ),
@@ -81,10 +109,10 @@ Islands = Annotated[
 IslandK = Annotated[int, typer.Option("--island-k", min=1, help="Neighbours per isolate under --island-policy knn.")]
 Alpha = Annotated[float, typer.Option("--alpha", min=0.0, max=1.0, help="Significance level of the labels.")]
 Correction = Annotated[
-    str, typer.Option("--correction", help="q-values: bh (Benjamini-Hochberg), by, bonferroni or none.")
+    CorrectionOpt, typer.Option("--correction", help="q-values: bh (Benjamini-Hochberg), by, bonferroni or none.")
 ]
 Significance = Annotated[
-    str | None,
+    SignificanceOpt | None,
     typer.Option(
         "--significance",
         help="What makes a unit significant: p (the pseudo p-value) or q (adjusted by --correction). Default: q, "
@@ -99,7 +127,7 @@ def _significance(significance: str | None, correction: str) -> str:
     from spatial_poverty.errors import StatisticsError
     from spatial_poverty.stats.rules import default_significance
 
-    rule = significance or default_significance(correction)
+    rule = str(significance or default_significance(str(correction)))
     if rule not in ("p", "q"):
         raise StatisticsError(f"--significance needs to be p or q; {significance!r} was given instead")
     return rule
@@ -175,11 +203,36 @@ def _weights(gdf: Any, text: str, island: IslandOpt, island_k: int) -> tuple[Any
             graph, added = link_isolates_knn(graph, gdf.geometry, k=island_k)
             report.update(island_policy="knn", k=island_k, links_added=[list(p) for p in added])
         report.update(n_components=int(graph.n_components), isolates_final=[str(i) for i in graph.isolates])
+        _warn_components(report, island, island_k)
         return graph, report
     policy = "knn" if island == IslandOpt.knn else "none"
     spec = WeightsSpec.parse(text, island_policy=policy, island_k=island_k)
     graph, rep = build_weights(gdf, spec)
+    _warn_components(rep.to_dict(), island, island_k)
     return graph, rep.to_dict()
+
+
+def _warn_components(report: dict[str, Any], island: IslandOpt, island_k: int) -> None:
+    """Say so when the weights leave the units in several separate groups (after --island-policy knn too)."""
+    n = int(report.get("n_components", 1) or 1)
+    if n <= 1:
+        return
+    from spatial_poverty.cli.common import err
+
+    sizes = report.get("component_sizes") or []
+    shown = ", ".join(str(x) for x in sizes[:10]) + (", ..." if len(sizes) > 10 else "")
+    fix = (
+        f"--island-k {island_k} links each isolate to its {island_k} nearest, not the groups to each other; "
+        if island == IslandOpt.knn
+        else ""
+    )
+    err.print(
+        f"warning: the weights leave {n} separate groups of units (sizes {shown}): a unit is compared only with "
+        f"units of its own group, and the global statistics mix groups that never meet. {fix}use a larger "
+        "--island-k, distance or knn weights (--weights knn:K), or a links file to join them.",
+        markup=False,
+        highlight=False,
+    )
 
 
 def _isolates(island: IslandOpt, local: bool) -> str:
@@ -239,9 +292,9 @@ def _write_layer(gdf: Any, out: Path, layer: str) -> None:
 
 
 def _setup(verbose: int) -> None:
-    from spatial_poverty.cli.main import _configure_logging
+    from spatial_poverty.cli.common import configure_logging
 
-    _configure_logging(verbose, False)
+    configure_logging(verbose, False)
 
 
 def _global(

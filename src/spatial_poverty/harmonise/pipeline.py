@@ -21,15 +21,11 @@ from spatial_poverty.ingest.elstat2011 import read_census_2011, read_urban_2011
 from spatial_poverty.ingest.elstat2021 import read_communities_2021, read_population
 from spatial_poverty.ingest.geodata2011 import read_kallikratis_boundaries
 from spatial_poverty.ingest.lctools import read_lctools_2001
+from spatial_poverty.pipeline.config import CONTEXT_SOURCES, HARMONISE_SOURCES
 
-__all__ = ["CONTEXT_SOURCES", "HARMONISE_SOURCES", "Harmonised", "harmonise_run", "harmonise_source_ids"]
+__all__ = ["Harmonised", "harmonise_run"]
 
 logger = logging.getLogger(__name__)
-
-#: The ``sources`` keys the national table needs (all or none).
-HARMONISE_SOURCES = ("census_2011", "urban_2011", "lctools_2001", "boundaries_2011", "communities_2021")
-#: The ``sources`` keys of the regional context (any of them).
-CONTEXT_SOURCES = ("lfs_regions", "income_nuts2", "arope_nuts2")
 
 
 @dataclass
@@ -43,11 +39,6 @@ class Harmonised:
 
     def manifest(self) -> dict[str, Any]:
         return {"fields": self.provenance, "quality": self.quality.to_dict()}
-
-
-def harmonise_source_ids(sources: Any) -> list[str]:
-    """The catalogue ids of the harmonisation inputs configured (empty when the stage is off)."""
-    return [getattr(sources, k) for k in (*HARMONISE_SOURCES, *CONTEXT_SOURCES) if getattr(sources, k, None)]
 
 
 def harmonise_run(

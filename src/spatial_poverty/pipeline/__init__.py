@@ -12,16 +12,26 @@ from spatial_poverty.lazy import lazy_exports
 from spatial_poverty.pipeline.config import INDICATORS, PipelineConfig, load_config
 
 if TYPE_CHECKING:
-    from spatial_poverty.pipeline.runner import RunResult, municipality_layer, plan, run_pipeline
+    from spatial_poverty.pipeline.planning import RunPlan, check_config_files, plan, run_plan
+    from spatial_poverty.pipeline.runner import RunResult, municipality_layer, run_pipeline
 
 __all__ = [
     "INDICATORS",
     "PipelineConfig",
+    "RunPlan",
     "RunResult",
+    "check_config_files",
     "load_config",
     "municipality_layer",
     "plan",
     "run_pipeline",
+    "run_plan",
 ]
 
-__getattr__ = lazy_exports(__name__, {"runner": ("RunResult", "municipality_layer", "plan", "run_pipeline")})
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "planning": ("RunPlan", "check_config_files", "plan", "run_plan"),
+        "runner": ("RunResult", "municipality_layer", "run_pipeline"),
+    },
+)

@@ -65,6 +65,13 @@ class Area(_Strict):
         return v
 
 
+#: The sources of the national table (all five or none), of the regional context (any) and of the access stage:
+#: the one list that the stages, the plan and ``validate`` read.
+HARMONISE_SOURCES = ("census_2011", "urban_2011", "lctools_2001", "boundaries_2011", "communities_2021")
+CONTEXT_SOURCES = ("lfs_regions", "income_nuts2", "arope_nuts2")
+ACCESS_SOURCES = ("settlements_2021", "communities_2021", "osm_points", "marnet_nodes", "marnet_edges")
+
+
 class Sources(_Strict):
     """Catalogue ids of the inputs."""
 

@@ -31,7 +31,7 @@ from spatial_poverty.export import (
     run_lock,
 )
 from spatial_poverty.export.delivery import Delivery, SourceRef, write_delivery
-from spatial_poverty.harmonise.pipeline import harmonise_run, harmonise_source_ids
+from spatial_poverty.harmonise.pipeline import harmonise_run
 from spatial_poverty.indicators import area_km2, population_change_pct, population_density
 from spatial_poverty.indices import IndexStage, run_index
 from spatial_poverty.ingest import (
@@ -47,9 +47,9 @@ from spatial_poverty.ingest.municipalities import NOT_MUNICIPALITIES
 from spatial_poverty.maps import IndicatorLayer, interactive_map, write_map
 from spatial_poverty.maps.access import add_access_layers
 from spatial_poverty.pipeline.config import INDICATORS, PipelineConfig
+from spatial_poverty.pipeline.planning import source_ids
 from spatial_poverty.pipeline.statistics_extra import (
     bivariate_layers,
-    bivariate_name,
     bivariate_statistics,
     component_statistics,
     inference_summary,
@@ -61,7 +61,7 @@ from spatial_poverty.pipeline.statistics_extra import (
 from spatial_poverty.pipeline.variables import variable_frame
 from spatial_poverty.pipeline.vintage import index_recipe, layer_notes, pipeline_vintages, vintage_manifest
 from spatial_poverty.report import write_run_products
-from spatial_poverty.services.stage import AccessStage, access_source_ids, run_access
+from spatial_poverty.services.stage import AccessStage, run_access
 from spatial_poverty.stats import (
     GearyC,
     GeneralG,
@@ -74,7 +74,7 @@ from spatial_poverty.stats import (
     build_weights,
 )
 
-__all__ = ["RunResult", "municipality_layer", "plan", "run_pipeline"]
+__all__ = ["RunResult", "municipality_layer", "run_pipeline"]
 
 logger = logging.getLogger(__name__)
 
@@ -122,56 +122,6 @@ def _versions() -> dict[str, str]:
     out["gdal"] = pyogrio.__gdal_version_string__
     out["proj"] = pyproj.proj_version_str
     return out
-
-
-def plan(cfg: PipelineConfig) -> list[str]:
-    """The steps a run of ``cfg`` would take and the files it would publish (for ``--dry-run``)."""
-    out = cfg.output_dir
-    area = (
-        f"NUTS 2 {', '.join(cfg.area.nuts2)}"
-        if cfg.area.nuts2
-        else f"regional units {', '.join(cfg.area.regional_units)}"
-        if cfg.area.regional_units
-        else "all of Greece"
-    )
-    return [
-        "verify inputs "
-        + ", ".join([cfg.sources.boundaries, cfg.sources.population, *harmonise_source_ids(cfg.sources)])
-        + f" in {cfg.resolve(cfg.paths.raw)}",
-        f"select municipalities of {area}",
-        f"compute indicators {', '.join(cfg.indicators)}",
-        f"{cfg.weights.kind or cfg.weights.contiguity} weights, island policy {cfg.weights.island_policy} "
-        f"(k={cfg.weights.k}), symmetrised",
-        *([f"index {cfg.index.name} ({cfg.index.uncertainty.runs} Monte Carlo runs)"] if cfg.index else []),
-        *(
-            [
-                "access to services ("
-                + (f"registry {cfg.access.registry}" if cfg.access.registry else "OpenStreetMap stand-in")
-                + f", thresholds {cfg.access.thresholds_min} min): layers services, settlement_access, "
-                "municipal_access; services_issues.csv"
-            ]
-            if cfg.access
-            else []
-        ),
-        f"{', '.join(cfg.statistics.global_statistics)} and {', '.join(cfg.statistics.local_statistics)} of "
-        f"{', '.join(cfg.statistics.variables)} with "
-        f"{cfg.statistics.permutations} permutations, seed {cfg.seed}, alpha {cfg.statistics.alpha}, significant "
-        f"when {cfg.statistics.significance} <= alpha",
-        *(
-            [f"bivariate LISA of {', '.join(f'{x} x lag({y})' for x, y in cfg.statistics.bivariate)}"]
-            if cfg.statistics.bivariate
-            else []
-        ),
-        *(
-            [f"regions by {cfg.regions.method}, at least {cfg.regions.min_population} people each (layer regions)"]
-            if cfg.regions
-            else []
-        ),
-        f"publish {out}/{cfg.name}.gpkg (layers municipalities, "
-        + ", ".join([*_local_layers(cfg), *(bivariate_name(x, y) for x, y in cfg.statistics.bivariate)])
-        + (", code_crosswalk, field_provenance" if cfg.sources.census_2011 else "")
-        + f"), {out}/map.html, {out}/quality.csv, {out}/quality.html, {out}/manifest.json, {out}/run.log",
-    ]
 
 
 def _local_layers(cfg: PipelineConfig) -> dict[str, str]:
@@ -240,10 +190,15 @@ def _run_log(path: Path) -> Iterator[None]:
     if root.getEffectiveLevel() > logging.INFO:
         root.setLevel(logging.INFO)
     root.addHandler(handler)
+    # Warnings that libraries raise go into run.log (the command line shows them only with -v).
+    library = logging.getLogger("py.warnings")
+    library.addHandler(handler)
+    logging.captureWarnings(True)
     try:
         yield
     finally:
         root.removeHandler(handler)
+        library.removeHandler(handler)
         root.setLevel(old_level)
         handler.close()
 
@@ -305,13 +260,12 @@ def _run(
     started: dt.datetime,
     recovered: list[str],
 ) -> RunResult:
+    clock = time.perf_counter()
     catalogue_path = cfg.resolve(cfg.paths.catalogue)
     raw = cfg.resolve(cfg.paths.raw)
     with _stage("verify inputs", timings, progress):
         catalogue = load_catalogue(catalogue_path)
-        ids = [cfg.sources.boundaries, cfg.sources.population, *harmonise_source_ids(cfg.sources)]
-        ids += [i for i in access_source_ids(cfg.sources, cfg.access) if i not in ids]
-        checksums = verify(catalogue, raw, ids)
+        checksums = verify(catalogue, raw, source_ids(cfg))
     with _stage("ingest", timings, progress):
         b_src, p_src = catalogue[cfg.sources.boundaries], catalogue[cfg.sources.population]
         boundaries = read_municipal_boundaries(raw / b_src.path)
@@ -431,8 +385,7 @@ def _run(
             crs=gdf.crs,
         )
     layers.update(bivariate_layers(sgdf, bivariate))
-    source_ids = list(dict.fromkeys([*harmonise_source_ids(cfg.sources), *access_source_ids(cfg.sources, cfg.access)]))
-    sources = [b_src, p_src, *(catalogue[i] for i in source_ids if i not in (b_src.id, p_src.id))]
+    sources = [catalogue[i] for i in source_ids(cfg)]  # boundaries and population first
     inputs = [
         {
             "id": s.id,
@@ -550,7 +503,12 @@ def _run(
         "layers": {name: len(f) for name, f in layers.items()},
     }
     manifest = write_run_products(cfg, staging, manifest, progress=progress, decorate_map=decorate)
-    logger.info("outputs complete in %.1f s", sum(timings.values()))
+    # The whole run until the manifest is written (publishing, a rename, follows); the stages above and the
+    # work between them ("between stages") add up to it.
+    elapsed = round(time.perf_counter() - clock, 3)
+    manifest["timings_s"]["between stages"] = round(max(0.0, elapsed - sum(manifest["timings_s"].values())), 3)
+    manifest["elapsed_s"] = elapsed
+    logger.info("outputs complete in %.1f s", elapsed)
     (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return RunResult(
         output_dir=staging,
@@ -573,7 +531,7 @@ def _access(
     staging: Path,
 ) -> AccessStage:
     """The access stage (``access:``): services, settlement and municipal access layers."""
-    from spatial_poverty.services.stage import ACCESS_SOURCES
+    from spatial_poverty.pipeline.config import ACCESS_SOURCES
 
     paths = {k: raw / catalogue[getattr(cfg.sources, k)].path for k in ACCESS_SOURCES}
     if cfg.sources.census_2011:

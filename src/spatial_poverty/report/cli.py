@@ -21,14 +21,17 @@ def report(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
 ) -> None:
     """Write the report of the run in FOLDER to OUTPUT (the published folder is not changed)."""
-    from spatial_poverty.cli.main import _configure_logging, _errors, out
+    from rich.console import Console
+
+    from spatial_poverty.cli.common import configure_logging, errors
     from spatial_poverty.report.html import write_report
 
-    _configure_logging(verbose, quiet)
+    out = Console(soft_wrap=True)
+    configure_logging(verbose, quiet)
     if lang not in ("el", "en"):
         raise typer.BadParameter(f"--lang needs to be el or en; {lang!r} was given instead")
     language: Literal["el", "en"] = "en" if lang == "en" else "el"
-    with _errors():
+    with errors():
         manifest_path = folder / "manifest.json"
         if not manifest_path.is_file():
             raise DataSourceError(f"{folder} is not a run folder: {manifest_path} does not exist")

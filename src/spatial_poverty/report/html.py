@@ -559,6 +559,8 @@ def build_report(
         targets = []
         for _, r in tt.iterrows():
             unit = r["unit"] if isinstance(r["unit"], str) else ""
+            if el and unit.startswith("%"):
+                unit = f" {unit}"  # "35,9 %", as the rest of the Greek report
             latest = MISSING
             if not pd.isna(r["latest_value"]):
                 latest = f"{fmt(r['latest_value'], 1)}{unit} ({int(r['latest_year'])})"

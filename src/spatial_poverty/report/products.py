@@ -121,6 +121,7 @@ def write_run_products(
     # Text cut at a figure's edge or drawn over other text, per figure (empty lists for clean figures).
     out["figure_layout"] = layout
     if (layers.index is not None or layers.gistar or layers.bilisa) and (staging / "map.html").is_file():
+        t0 = time.perf_counter()
         notes = {var: v["line_el"] for var, v in (manifest.get("vintage") or {}).items()}
         _redraw_map(cfg, staging, layers, attribution, decorate_map, notes)
         out["outputs"] = [
@@ -129,6 +130,7 @@ def write_run_products(
             else o
             for o in out.get("outputs", [])
         ]
+        out["timings_s"]["map (redrawn)"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     if progress:
         progress("report")

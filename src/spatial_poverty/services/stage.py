@@ -41,19 +41,9 @@ from spatial_poverty.services.gazetteer import Gazetteer
 from spatial_poverty.services.registry import Registry, osm_services, read_registry
 from spatial_poverty.services.vocabulary import OSM_TAGS, SERVICE_TYPES
 
-__all__ = ["AccessStage", "access_source_ids", "run_access"]
+__all__ = ["AccessStage", "run_access"]
 
 logger = logging.getLogger(__name__)
-
-#: ``sources`` keys the access stage reads.
-ACCESS_SOURCES = ("settlements_2021", "communities_2021", "osm_points", "marnet_nodes", "marnet_edges")
-
-
-def access_source_ids(sources: Any, access: Any) -> list[str]:
-    """The catalogue ids the access stage reads (empty when the pipeline has no ``access:`` section)."""
-    if access is None:
-        return []
-    return [getattr(sources, k) for k in ACCESS_SOURCES if getattr(sources, k, None)]
 
 
 @dataclass

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # imported where used: q-values and p-values need neither lib
 __all__ = [
     "ALTERNATIVES",
     "CORRECTIONS",
+    "ISOLATES_HINT",
     "MIN_LOCAL_UNITS",
     "NO_NEIGHBOURS",
     "NO_NEIGHBOURS_EL",
@@ -42,6 +43,12 @@ Alternative = Literal["two-sided", "greater", "less"]
 Correction = Literal["none", "bonferroni", "bh", "by"]
 #: Which value makes a unit significant: the pseudo p-value ("p") or the adjusted one ("q").
 Significance = Literal["p", "q"]
+
+#: How to give isolates neighbours, on the command line and in a pipeline.
+ISOLATES_HINT = (
+    "Link them: --island-policy knn (with --island-k) on the command line, or island_policy: knn or links in a "
+    "pipeline's weights section; --island-policy keep labels them 'no neighbours' (local statistics only)."
+)
 
 
 ALTERNATIVES: tuple[str, ...] = ("two-sided", "greater", "less")
@@ -198,8 +205,7 @@ def prepare(
     iso = np.isin(ids, list(graph.isolates))
     if iso.any() and isolates == "raise":
         raise StatisticsError(
-            f"{what} needs every unit to have a neighbour; isolates: {list(ids[iso])}. "
-            "Use an island policy that links them (weights: island_policy: knn or links)"
+            f"{what} needs every unit to have a neighbour; isolates: {list(ids[iso])}. {ISOLATES_HINT}"
         )
     if len(values) < min_units:
         raise StatisticsError(f"{what} needs at least {min_units} units; {len(values)} were given. {MIN_UNITS_REASON}")

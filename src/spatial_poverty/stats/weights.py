@@ -232,22 +232,19 @@ class WeightsSpec:
     @classmethod
     def parse(cls, text: str, **kw: object) -> WeightsSpec:
         """``queen``, ``rook``, ``knn:K``, ``distance:D`` or ``kernel:BANDWIDTH`` (CLI shorthand)."""
-        name, _, arg = text.partition(":")
+        from spatial_poverty.stats.rules import parse_weights
+
         try:
-            if name in ("queen", "rook") and not arg:
-                return cls(kind=name, **kw)  # type: ignore[arg-type]
-            if name == "knn":
-                return cls(kind="knn", k=int(arg), **kw)  # type: ignore[arg-type]
-            if name == "distance":
-                return cls(kind="distance", threshold=float(arg), **kw)  # type: ignore[arg-type]
-            if name == "kernel":
-                return cls(kind="kernel", bandwidth=float(arg) if arg else None, **kw)  # type: ignore[arg-type]
-        except ValueError:
-            pass
-        raise StatisticsError(
-            "weights need to be queen, rook, knn:K, distance:D (metres) or kernel:BANDWIDTH; "
-            f"{text!r} was given instead"
-        )
+            name, value = parse_weights(text)
+        except ValueError as exc:
+            raise StatisticsError(str(exc)) from None
+        if name == "knn":
+            return cls(kind="knn", k=int(value or 0), **kw)  # type: ignore[arg-type]
+        if name == "distance":
+            return cls(kind="distance", threshold=value, **kw)  # type: ignore[arg-type]
+        if name == "kernel":
+            return cls(kind="kernel", bandwidth=value, **kw)  # type: ignore[arg-type]
+        return cls(kind=name, **kw)  # type: ignore[arg-type]
 
 
 def symmetrise(graph: Graph) -> tuple[Graph, int]:
