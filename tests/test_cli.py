@@ -179,3 +179,15 @@ def test_data_sync_finds_the_bundle_beside_the_project(bundle: Path, tmp_path: P
     assert f"data sync from {tmp_path / 'shared' / 'data'}" in proc.stdout.replace("\n", "")
     copied = list((project / "data" / "raw").rglob("*"))
     assert any(p.is_file() and p.name != "catalogue.yaml" for p in copied)
+
+
+def test_validate_expects_the_headers_the_readers_read():
+    """``validate`` checks the named files' headers without importing their readers: the same columns."""
+    import inspect
+
+    from spatial_poverty.access.travel import FERRY_LINK_COLUMNS
+    from spatial_poverty.pipeline import planning
+    from spatial_poverty.stats.weights import read_links
+
+    assert planning.FERRY_LINK_COLUMNS == FERRY_LINK_COLUMNS
+    assert all(f'"{c}"' in inspect.getsource(read_links) for c in planning.LINK_COLUMNS)

@@ -22,11 +22,25 @@ if TYPE_CHECKING:
     from spatial_poverty.ingest.catalogue import Catalogue
     from spatial_poverty.pipeline.config import PipelineConfig
 
-__all__ = ["RunPlan", "check_config_files", "config_files", "plan", "run_plan", "source_ids"]
+__all__ = [
+    "FIGURES_DIR",
+    "RunPlan",
+    "bivariate_name",
+    "check_config_files",
+    "config_files",
+    "local_layers",
+    "plan",
+    "run_plan",
+    "source_ids",
+]
 
-#: Figure formats (``maps.static.save_figure``).
-FIGURE_FORMATS = ("png", "pdf")
+#: The folder of the static figures in a published run, and their formats (``maps.static.save_figure``'s default).
 FIGURES_DIR = "figures"
+FIGURE_FORMATS = ("png", "pdf")
+#: The header each reader of a file the configuration names expects (``stats.weights.read_links`` and
+#: ``access.travel.FERRY_LINK_COLUMNS``, whose modules ``validate`` does not import; a test checks they agree).
+LINK_COLUMNS = ("code_from", "code_to")
+FERRY_LINK_COLUMNS = ("port_a", "port_b", "sailings_per_week", "season")
 
 
 @dataclass(frozen=True)
@@ -117,9 +131,9 @@ def check_config_files(cfg: PipelineConfig) -> list[tuple[str, Path]]:
             raise ConfigError(f"{cfg.config_file or 'pipeline'}: {key}: {path} {what}; expected a file")
         expected: tuple[str, ...] = ()
         if key == "weights.links_file":
-            expected, cols = ("code_from", "code_to"), _header(path, key, "utf-8-sig")
+            expected, cols = LINK_COLUMNS, _header(path, key, "utf-8-sig")
         elif key == "access.ferry_links":
-            expected, cols = ("port_a", "port_b", "sailings_per_week", "season"), _header(path, key, "utf-8-sig")
+            expected, cols = FERRY_LINK_COLUMNS, _header(path, key, "utf-8-sig")
         elif key == "access.registry" and path.suffix.lower() == ".csv":
             cols = _header(path, key, cfg.access.registry_encoding if cfg.access else "utf-8-sig", ";")
         elif key == "access.registry" and path.suffix.lower() != ".xlsx":
@@ -173,6 +187,16 @@ def plan(cfg: PipelineConfig) -> list[str]:
     ]
 
 
+def bivariate_name(x: str, y: str) -> str:
+    """The layer (and figure) of the bivariate LISA of ``x`` against the spatial lag of ``y``."""
+    return f"bilisa_{x}_vs_{y}"
+
+
+def local_layers(cfg: PipelineConfig) -> dict[str, str]:
+    """``lisa_<var>``, ``gistar_<var>``, ``local_geary_<var>`` (one layer per local statistic and variable): var."""
+    return {f"{stat}_{v}": v for v in cfg.statistics.variables for stat in cfg.statistics.local_statistics}
+
+
 def _layers(cfg: PipelineConfig) -> list[str]:
     s = cfg.sources
     layers = ["municipalities"]
@@ -186,9 +210,8 @@ def _layers(cfg: PipelineConfig) -> list[str]:
         layers.append("regions")
     if cfg.access is not None:
         layers += ["services", "settlement_access", "municipal_access"]
-    st = cfg.statistics
-    layers += [f"{stat}_{v}" for v in st.variables for stat in st.local_statistics]
-    layers += [f"bilisa_{x}_vs_{y}" for x, y in st.bivariate]
+    layers += list(local_layers(cfg))
+    layers += [bivariate_name(x, y) for x, y in cfg.statistics.bivariate]
     return layers
 
 
@@ -201,7 +224,7 @@ def _figures(cfg: PipelineConfig) -> list[str]:
         figures += [f"lisa_{v}", f"significance_{v}", f"moran_{v}"]
     if "gistar" in st.local_statistics:
         figures += [f"gistar_{v}" for v in st.variables]
-    figures += [f"bilisa_{x}_vs_{y}" for x, y in st.bivariate]
+    figures += [bivariate_name(x, y) for x, y in st.bivariate]
     if cfg.report.targets is not None:
         figures.append("targets")
     return figures

@@ -47,7 +47,7 @@ from spatial_poverty.ingest.municipalities import NOT_MUNICIPALITIES
 from spatial_poverty.maps import IndicatorLayer, interactive_map, write_map
 from spatial_poverty.maps.access import add_access_layers
 from spatial_poverty.pipeline.config import INDICATORS, PipelineConfig
-from spatial_poverty.pipeline.planning import source_ids
+from spatial_poverty.pipeline.planning import local_layers, source_ids
 from spatial_poverty.pipeline.statistics_extra import (
     bivariate_layers,
     bivariate_statistics,
@@ -122,11 +122,6 @@ def _versions() -> dict[str, str]:
     out["gdal"] = pyogrio.__gdal_version_string__
     out["proj"] = pyproj.proj_version_str
     return out
-
-
-def _local_layers(cfg: PipelineConfig) -> dict[str, str]:
-    """``lisa_<var>``, ``gistar_<var>``, ``local_geary_<var>`` (one layer per local statistic and variable): var."""
-    return {f"{stat}_{v}": v for v in cfg.statistics.variables for stat in cfg.statistics.local_statistics}
 
 
 def weights_spec(cfg: PipelineConfig) -> WeightsSpec:
@@ -378,7 +373,7 @@ def _run(
         layers["regions"] = regions.regions
     if access_stage is not None:
         layers.update(access_stage.layers)
-    for name, var in _local_layers(cfg).items():
+    for name, var in local_layers(cfg).items():
         layers[name] = gpd.GeoDataFrame(
             sgdf[["name_el", "name_en", var]].rename(columns={var: "value"}).join(local_frames[name]),
             geometry=gdf.geometry,

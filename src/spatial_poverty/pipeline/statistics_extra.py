@@ -15,6 +15,7 @@ from scipy.spatial import cKDTree
 
 from spatial_poverty.errors import StatisticsError
 from spatial_poverty.pipeline.config import PipelineConfig, Stability, Statistics
+from spatial_poverty.pipeline.planning import bivariate_name
 from spatial_poverty.stats import GlobalMoran, Regionalisation, WeightsSpec, build_weights, regionalise
 from spatial_poverty.stats.stability import by_component, local_stability
 
@@ -214,11 +215,6 @@ def regions_stage(gdf: gpd.GeoDataFrame, graph: Graph, cfg: PipelineConfig) -> R
         n_regions=r.n_regions,
         seed=cfg.seed,
     )
-
-
-def bivariate_name(x: str, y: str) -> str:
-    """The layer of the bivariate LISA of ``x`` against the spatial lag of ``y``."""
-    return f"bilisa_{x}_vs_{y}"
 
 
 def bivariate_statistics(

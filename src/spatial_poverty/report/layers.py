@@ -9,10 +9,9 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-__all__ = ["FIGURES_DIR", "RunLayers", "read_run_layers"]
+from spatial_poverty.pipeline.planning import FIGURES_DIR
 
-#: Subfolder of a run's output folder that holds the static maps (PNG and PDF).
-FIGURES_DIR = "figures"
+__all__ = ["FIGURES_DIR", "RunLayers", "read_run_layers"]
 
 
 class RunLayers:
