@@ -48,10 +48,12 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 
 # The permutation engine against esda (benchmarks/bench_engine.py; a few minutes, esda skipped at 1M units), and the
 # small-area engine's design-based simulation and timings (benchmarks/bench_sae.py; about 2 minutes).
+# The stage cache: first run, unchanged rerun and a map: change on the South Aegean (benchmarks/bench_cache.py; ~3 min).
 bench: setup
 	$(BIN)/python benchmarks/bench_engine.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/bench_sae.py
 	$(BIN)/python benchmarks/bench_startup.py
+	$(BIN)/python benchmarks/bench_cache.py
 
 clean-env:
 	rm -rf $(VENV) $(TOOLS)

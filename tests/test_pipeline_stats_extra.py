@@ -15,7 +15,7 @@ from shapely.geometry import box
 
 from spatial_poverty.errors import ConfigError
 from spatial_poverty.pipeline import load_config, run_pipeline
-from spatial_poverty.pipeline.runner import weights_spec
+from spatial_poverty.pipeline.stages.weights import weights_spec
 from spatial_poverty.pipeline.statistics_extra import COMPONENT_MIN_SIZE, stability_graphs
 from spatial_poverty.stats import LocalMoran, build_weights, by_component, local_stability
 

@@ -225,13 +225,14 @@ def test_run_killed_at_random_moments_leaves_the_published_output_valid(raw_dir,
 @pytest.mark.slow
 def test_identical_runs_write_identical_files(raw_dir, tmp_path):
     """Same inputs, config and seed: byte-identical GeoPackage and map (manifest.json and run.log record the run's
-    own id and times, so they differ)."""
+    own id and times, so they differ). Both runs recompute every stage (--no-cache); tests/test_stages.py compares
+    a run from the cache with one without."""
     from spatial_poverty.pipeline import load_config, run_pipeline
 
     cfg = load_config(pipeline_copy("south_aegean", raw_dir, tmp_path / "processed", tmp_path))
     shas = []
     for _ in range(2):
-        out = run_pipeline(cfg, force=True).output_dir
+        out = run_pipeline(cfg, force=True, no_cache=True).output_dir
         shas.append({name: _sha(out / name) for name in ("south_aegean.gpkg", "map.html")})
         time.sleep(1.1)  # a clock that leaked into a file would now show
     assert shas[0] == shas[1]

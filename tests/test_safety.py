@@ -400,7 +400,8 @@ def test_sigterm_publishes_nothing_and_releases_the_lock(raw_dir, tmp_path):
     assert run_cli("run", str(cfg)).returncode == 0
     before = (processed / "south_aegean" / "manifest.json").read_bytes()
     exe = Path(sys.executable).parent / "spatial-poverty"
-    proc = subprocess.Popen([str(exe), "run", str(cfg), "--force"], stderr=subprocess.PIPE, text=True)
+    # --no-cache: every stage runs again (from the cache the rerun would be over before the signal)
+    proc = subprocess.Popen([str(exe), "run", str(cfg), "--force", "--no-cache"], stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not list(processed.glob(".south_aegean.staging-*")) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -32,7 +32,7 @@ from spatial_poverty.errors import (
     StatisticsError,
 )
 
-__all__ = ["EXIT_CODES", "Terminated", "atomic_write", "configure_logging", "err", "errors", "fail"]
+__all__ = ["EXIT_CODES", "Terminated", "atomic_write", "checked_table", "configure_logging", "err", "errors", "fail"]
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -117,3 +117,46 @@ def atomic_write(out: Path, write: Callable[[Path], object]) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def checked_table(gdf: Any, path: Path, id_field: str, fields: list[str]) -> Any:
+    """The table indexed by the id field (as text, unique, never empty), its ``fields`` as float, checked.
+
+    Shared by ``stats`` and its lean LISA path (:mod:`spatial_poverty.cli.lisa_fast`), so both refuse the same input.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from spatial_poverty.errors import IngestError
+
+    for f in [id_field, *fields]:
+        if f not in gdf.columns:
+            raise IngestError(f"{path}: no field {f!r}; the fields are {[c for c in gdf.columns if c != 'geometry']}")
+    ids = gdf[id_field]
+    if pd.api.types.is_float_dtype(ids) and np.all(np.mod(ids.dropna(), 1) == 0):
+        ids = ids.astype("Int64")
+    ids = ids.astype(str)
+    if ids.isin(["<NA>", "nan", "None", ""]).any():
+        row = int(np.flatnonzero(ids.isin(["<NA>", "nan", "None", ""]).to_numpy())[0]) + 1
+        raise IngestError(f"{path}: row {row}, field {id_field!r}: empty id; expected a unique id per unit")
+    if ids.duplicated().any():
+        dup = sorted(set(ids[ids.duplicated()]))[:5]
+        raise IngestError(f"{path}: field {id_field!r} has repeated ids {dup}; expected a unique id per unit")
+    gdf = gdf.set_index(pd.Index(ids.to_numpy(), name=id_field))
+    for f in fields:
+        try:
+            values = pd.to_numeric(gdf[f], errors="raise").astype(float)
+        except (ValueError, TypeError):
+            bad = gdf[f][pd.to_numeric(gdf[f], errors="coerce").isna()]
+            raise IngestError(
+                f"{path}: row {gdf.index.get_loc(bad.index[0]) + 1} ({id_field} {bad.index[0]}), field {f!r}: "
+                f"{bad.iloc[0]!r} is not a number"
+            ) from None
+        if values.isna().any():
+            where = values.index[values.isna()][0]
+            raise IngestError(
+                f"{path}: row {gdf.index.get_loc(where) + 1} ({id_field} {where}), field {f!r}: missing value; "
+                "expected a number for every unit"
+            )
+        gdf[f] = values
+    return gdf

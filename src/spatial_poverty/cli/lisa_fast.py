@@ -6,7 +6,7 @@ does not need: importing libpysal (scikit-learn, scipy.stats, the examples), bui
 geometries back and forth. This path computes the same layer from arrays:
 
 1. **reading**: only the id field, the variable and the geometry (``pyogrio.read_dataframe(columns=...)``),
-   checked by the same code as the general path (:func:`spatial_poverty.cli.stats._checked`);
+   checked by the same code as the general path (:func:`spatial_poverty.cli.common.checked_table`);
 2. **weights**: :func:`~spatial_poverty.stats.contiguity.contiguity_pairs` (the neighbours of libpysal's
    ``build_contiguity(strict=False)``) as a CSR matrix, row-standardised (:math:`w_{ij} = 1/k_i`), with the
    weights report of :func:`~spatial_poverty.stats.build_weights` (components, isolates) from
@@ -66,7 +66,7 @@ def lean_input(path: Path, id_field: str, fields: list[str], layer: str | None) 
     import shapely
     from pyogrio import raw
 
-    from spatial_poverty.cli.stats import _checked
+    from spatial_poverty.cli.common import checked_table
     from spatial_poverty.errors import DataSourceError, IngestError
 
     if not path.exists():
@@ -84,7 +84,7 @@ def lean_input(path: Path, id_field: str, fields: list[str], layer: str | None) 
     if wkb is None:
         raise IngestError(f"{path}: the layer has no geometry; expected polygons")
     frame = pd.DataFrame(dict(zip(meta["fields"], data, strict=True)))
-    checked = _checked(frame, path, id_field, fields)
+    checked = checked_table(frame, path, id_field, fields)
     return LeanInput(
         frame=checked,
         geometry=shapely.from_wkb(wkb),

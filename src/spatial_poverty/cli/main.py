@@ -1,4 +1,4 @@
-"""The ``spatial-poverty`` command: ``run``, ``validate`` and ``data sync``.
+"""The ``spatial-poverty`` command: ``run``, ``validate``, ``data sync``, ``diff`` and ``cache``.
 
 Only this module prints and configures logging; the library logs through ``logging.getLogger(__name__)``.
 
@@ -23,6 +23,7 @@ from rich.console import Console
 from spatial_poverty.cli.common import EXIT_CODES, Terminated, err
 from spatial_poverty.cli.common import configure_logging as _configure_logging
 from spatial_poverty.cli.common import errors as _errors
+from spatial_poverty.cli.runs import cache_app, diff
 from spatial_poverty.cli.sae import sae_app
 from spatial_poverty.cli.stats import stats_app
 
@@ -44,6 +45,8 @@ data_app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.add_typer(stats_app, name="stats")
 app.add_typer(sae_app, name="sae")
+app.add_typer(cache_app, name="cache")
+app.command("diff")(diff)
 
 out = Console(soft_wrap=True)
 
@@ -112,10 +115,24 @@ def run(
     pipeline: Annotated[Path, typer.Argument(help="Pipeline YAML file.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and check inputs, then show the plan.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace the existing output folder.")] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Recompute every stage (the cache in data/interim is refreshed).")
+    ] = False,
+    only: Annotated[
+        str | None,
+        typer.Option("--only", metavar="STAGE[,STAGE]", help="Recompute these stages only (a partial run)."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", metavar="STAGE", help="Recompute this stage and those after it (a partial run)."),
+    ] = None,
     verbose: Verbose = 0,
     quiet: Quiet = False,
 ) -> None:
-    """Run a pipeline and publish its outputs in data/processed/<name>/ (whole, or not at all)."""
+    """Run a pipeline and publish its outputs in data/processed/<name>/ (whole, or not at all).
+
+    Stages whose code, configuration and inputs have not changed are reused from data/interim/cache. A partial
+    run (--only, --from) publishes into data/processed/<name>-partial/, never over the whole output."""
     _configure_logging(verbose, quiet)
     from spatial_poverty.pipeline import load_config, run_pipeline
 
@@ -126,16 +143,29 @@ def run(
             _dry_run(cfg)
             return
         with _progress(quiet) as progress:
-            result = run_pipeline(cfg, force=force, progress=progress)
+            stages = [s.strip() for s in only.split(",") if s.strip()] if only else []
+            result = run_pipeline(cfg, force=force, progress=progress, no_cache=no_cache, only=stages, start=start)
     if not quiet:
-        c = result.manifest["counts"]
-        out.print(
-            f"published {result.output_dir}: {c['municipalities']} municipalities, "
-            f"pop_2011 {c['pop_2011']:,}, pop_2021 {c['pop_2021']:,}",
-            highlight=False,
-        )
-        for var, gm in result.global_moran.items():
-            out.print(f"  Moran's I of {var}: {gm.I:.4f} (pseudo p {gm.p_sim:.4f}, two-sided)", highlight=False)
+        _summary(result.output_dir, result.manifest)
+
+
+def _summary(folder: Path, manifest: dict) -> None:
+    """What a run published, in a few lines: counts, Moran's I, which stages ran and which were reused."""
+    stages = manifest.get("stages", {})
+    reused = [n for n, s in stages.items() if s["status"] == "reused"]
+    done = [n for n, s in stages.items() if s["status"] == "recomputed"]
+    kind = "partial output (not the whole run)" if manifest.get("partial") else "published"
+    c = manifest.get("counts") or {}
+    counts = (
+        f": {c['municipalities']} municipalities, pop_2011 {c['pop_2011']:,}, pop_2021 {c['pop_2021']:,}" if c else ""
+    )
+    out.print(f"{kind} {folder}{counts}", highlight=False)
+    out.print(f"  stages recomputed: {', '.join(done) or 'none'}; reused from the cache: {', '.join(reused) or 'none'}",
+              highlight=False)  # fmt: skip
+    for var, st in (manifest.get("statistics") or {}).items():
+        gm = st.get("global_moran") if isinstance(st, dict) else None
+        if gm and gm.get("I") is not None:
+            out.print(f"  Moran's I of {var}: {gm['I']:.4f} (pseudo p {gm['p_sim']:.4f}, two-sided)", highlight=False)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from spatial_poverty.cli.common import atomic_write
+from spatial_poverty.cli.common import atomic_write, checked_table
 
 __all__ = ["stats_app"]
 
@@ -150,47 +150,7 @@ def _read(path: Path, id_field: str, fields: list[str], layer: str | None) -> An
         gdf = gpd.read_file(path, layer=layer, columns=list(dict.fromkeys([id_field, *fields])))
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise DataSourceError(f"{path}: not a readable vector file: {exc}") from exc
-    return _checked(gdf, path, id_field, fields)
-
-
-def _checked(gdf: Any, path: Path, id_field: str, fields: list[str]) -> Any:
-    """The table indexed by the id field (as text, unique, never empty), its ``fields`` as float, checked."""
-    import numpy as np
-    import pandas as pd
-
-    from spatial_poverty.errors import IngestError
-
-    for f in [id_field, *fields]:
-        if f not in gdf.columns:
-            raise IngestError(f"{path}: no field {f!r}; the fields are {[c for c in gdf.columns if c != 'geometry']}")
-    ids = gdf[id_field]
-    if pd.api.types.is_float_dtype(ids) and np.all(np.mod(ids.dropna(), 1) == 0):
-        ids = ids.astype("Int64")
-    ids = ids.astype(str)
-    if ids.isin(["<NA>", "nan", "None", ""]).any():
-        row = int(np.flatnonzero(ids.isin(["<NA>", "nan", "None", ""]).to_numpy())[0]) + 1
-        raise IngestError(f"{path}: row {row}, field {id_field!r}: empty id; expected a unique id per unit")
-    if ids.duplicated().any():
-        dup = sorted(set(ids[ids.duplicated()]))[:5]
-        raise IngestError(f"{path}: field {id_field!r} has repeated ids {dup}; expected a unique id per unit")
-    gdf = gdf.set_index(pd.Index(ids.to_numpy(), name=id_field))
-    for f in fields:
-        try:
-            values = pd.to_numeric(gdf[f], errors="raise").astype(float)
-        except (ValueError, TypeError):
-            bad = gdf[f][pd.to_numeric(gdf[f], errors="coerce").isna()]
-            raise IngestError(
-                f"{path}: row {gdf.index.get_loc(bad.index[0]) + 1} ({id_field} {bad.index[0]}), field {f!r}: "
-                f"{bad.iloc[0]!r} is not a number"
-            ) from None
-        if values.isna().any():
-            where = values.index[values.isna()][0]
-            raise IngestError(
-                f"{path}: row {gdf.index.get_loc(where) + 1} ({id_field} {where}), field {f!r}: missing value; "
-                "expected a number for every unit"
-            )
-        gdf[f] = values
-    return gdf
+    return checked_table(gdf, path, id_field, fields)
 
 
 def _weights(gdf: Any, text: str, island: IslandOpt, island_k: int) -> tuple[Any, dict[str, Any]]:

@@ -12,16 +12,15 @@ import logging
 import os
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from spatial_poverty.export.geopackage import finalize_geopackage, gpkg_timestamp, validate_geopackage, write_layers
+from spatial_poverty.export.geopackage import finalize_geopackage, validate_geopackage, write_layers
 from spatial_poverty.export.metadata import write_metadata
 from spatial_poverty.export.project import write_project
+from spatial_poverty.export.record import Delivery, SourceRef
 from spatial_poverty.export.schema import check_layer, layer_fields
 from spatial_poverty.export.styles import write_layer_styles
 from spatial_poverty.export.tables import write_tables
@@ -29,52 +28,6 @@ from spatial_poverty.export.tables import write_tables
 __all__ = ["Delivery", "SourceRef", "build_geopackage", "write_delivery"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    """An input named in the metadata: who published it, under which licence, with which attribution."""
-
-    id: str
-    title: str
-    publisher: str
-    licence: str
-    attribution: str
-    landing_page: str = ""
-    sha256: str = ""
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What the metadata of a delivery says about it.
-
-    Parameters
-    ----------
-    name : str
-        The pipeline's name (file identifier of the metadata, name of the stored QGIS project).
-    title, title_en : str
-        Greek and English titles.
-    timestamp : str
-        The release stamp (:func:`~spatial_poverty.export.geopackage.gpkg_timestamp`), never the clock.
-    crs : str
-        ``EPSG:2100`` (default), ``EPSG:4326`` or ``EPSG:3035``; feature layers are projected to it.
-    sources : sequence of SourceRef
-    record : mapping
-        The reproducible part of the run manifest (config, input SHA-256s, versions, seed, statistics), stored as
-        JSON in ``gpkg_metadata``.
-    layer_notes : mapping
-        Layer name -> what its values rest on (data years and sources), written as the layer's description
-        (``gpkg_contents.description``, which QGIS shows as the layer's abstract).
-    """
-
-    name: str
-    title: str
-    title_en: str | None = None
-    timestamp: str = field(default_factory=gpkg_timestamp)
-    crs: str = "EPSG:2100"
-    sources: Sequence[SourceRef] = ()
-    record: Mapping[str, Any] = field(default_factory=dict)
-    layer_notes: Mapping[str, str] = field(default_factory=dict)
 
 
 def _ensure_extension(

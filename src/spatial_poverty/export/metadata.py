@@ -25,7 +25,7 @@ import pyproj
 from spatial_poverty.export.schema import layer_spec
 
 if TYPE_CHECKING:
-    from spatial_poverty.export.delivery import Delivery
+    from spatial_poverty.export.record import Delivery
 
 __all__ = ["ISO_19139_URI", "MANIFEST_URI", "build_id", "iso19139", "write_metadata"]
 
@@ -206,7 +206,8 @@ def iso19139(delivery: Delivery, layers: Mapping[str, pd.DataFrame]) -> str:
         lin,
         "gmd:statement",
         "Παράγεται από το spatial_poverty με δηλωτική διαδικασία (pipeline YAML). Produced by spatial_poverty from "
-        f"a declarative pipeline '{delivery.name}' (configuration SHA-256 {delivery.record.get('config_sha256')}, "
+        f"a declarative pipeline '{delivery.name}' (SHA-256 {delivery.record.get('config_sha256')} of the "
+        "configuration the layers rest on, map and report options aside, as canonical JSON; "
         f"seed {delivery.record.get('seed')}): inputs verified against their catalogued SHA-256, joined on the "
         "ELSTAT 2021 municipality code, indicators computed, spatial weights built (islands linked by k nearest "
         f"neighbours), global and local Moran's I with {stats.get('permutations', '?')} conditional permutations, "

@@ -31,13 +31,14 @@ from pandas.api import types as ptypes
 
 from spatial_poverty.errors import ExportError
 from spatial_poverty.services.vocabulary import ACCESS_THRESHOLDS
-from spatial_poverty.stats.autocorrelation import (
+from spatial_poverty.stats.labels import (
     CLUSTER_LABELS,
     CLUSTER_LABELS_EL,
+    NO_NEIGHBOURS,
+    NO_NEIGHBOURS_EL,
     NOT_SIGNIFICANT,
     NOT_SIGNIFICANT_EL,
 )
-from spatial_poverty.stats.inference import NO_NEIGHBOURS, NO_NEIGHBOURS_EL
 
 __all__ = [
     "CRS_ALLOWED",

@@ -29,8 +29,14 @@ import numpy as np
 import pandas as pd
 
 from spatial_poverty.export.schema import UNITS_EL, LayerSpec, field_spec, layer_spec
-from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS, CLUSTER_LABELS_EL, NOT_SIGNIFICANT, NOT_SIGNIFICANT_EL
-from spatial_poverty.stats.inference import NO_NEIGHBOURS, NO_NEIGHBOURS_EL
+from spatial_poverty.stats.labels import (
+    CLUSTER_LABELS,
+    CLUSTER_LABELS_EL,
+    NO_NEIGHBOURS,
+    NO_NEIGHBOURS_EL,
+    NOT_SIGNIFICANT,
+    NOT_SIGNIFICANT_EL,
+)
 
 __all__ = ["GEODA_LISA", "GI_BIN", "LayerStyle", "layer_style", "write_layer_styles"]
 

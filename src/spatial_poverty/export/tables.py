@@ -73,6 +73,8 @@ def write_tables(
         The pipeline's name (name of the workbook).
     layers : mapping of layer name to frame
     formats : sequence of "csv", "xlsx", "geojson"
+        A layer's CSV is not written over a table of the same name already in ``folder`` (the index stage's
+        ``deprivation_index.csv``, with its rank bands and Greek headers, is kept).
     release : datetime, optional
         The document date of the workbook (default 1970-01-01): never the clock.
 
@@ -94,8 +96,11 @@ def write_tables(
     try:
         if "csv" in formats:
             for layer, frame in layers.items():
-                table = _attributes(frame)
                 path = folder / f"{layer}.csv"
+                if path.exists():  # the stage that made the layer wrote its own table (deprivation_index.csv)
+                    logger.info("%s kept: the table of the stage that made layer %s", path.name, layer)
+                    continue
+                table = _attributes(frame)
                 neutralise_frame(table.set_axis(greek_headers(layer, list(table.columns)), axis=1)).to_csv(
                     path, index=False, encoding="utf-8-sig"
                 )

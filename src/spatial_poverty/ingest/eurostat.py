@@ -17,7 +17,7 @@ import pandas as pd
 from spatial_poverty.errors import IngestError
 from spatial_poverty.ingest.sniff import decode_text
 
-__all__ = ["read_eurostat_long_csv", "read_eurostat_tsv"]
+__all__ = ["read_eurostat_long_csv", "read_eurostat_tsv", "read_text"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,8 @@ _VALUE = re.compile(r"^(?P<num>-?\d+(?:\.\d+)?)?\s*(?P<flags>[a-z]*)$")
 _MISSING = re.compile(r"^:\s*(?P<flags>[a-z]*)$")
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """The text of a Eurostat or GISCO download (UTF-8, with or without BOM), refusing an empty file."""
     if path.stat().st_size == 0:
         raise IngestError(f"{path}: the file is empty")
     return decode_text(path.read_bytes(), "utf-8-sig", path)
@@ -48,7 +49,7 @@ def read_eurostat_tsv(path: str | os.PathLike[str]) -> pd.DataFrame:
         of fields or dimensions, or a cell is neither a number (with flags) nor ':' (every bad cell is listed).
     """
     path = Path(path)
-    lines = _read_text(path).splitlines()
+    lines = read_text(path).splitlines()
     header = lines[0].split("\t")
     first = header[0]
     if "\\" not in first:
@@ -98,7 +99,7 @@ def read_eurostat_long_csv(path: str | os.PathLike[str], *, value: str = "values
         If the file is empty or not UTF-8, a column is missing, a value is not a number, or (geo, time) repeats.
     """
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path)
     reader = csv.DictReader(io.StringIO(text))
     need = ["geo", "time", value]
     missing = [c for c in need if c not in (reader.fieldnames or [])]

@@ -21,7 +21,7 @@ import pandas as pd
 import pyogrio
 
 from spatial_poverty.errors import IngestError
-from spatial_poverty.ingest.eurostat import _read_text
+from spatial_poverty.ingest.eurostat import read_text
 from spatial_poverty.ingest.numbers import parse_cells
 
 __all__ = ["NUTS_LEVEL_COUNTS", "read_nuts_boundaries", "read_nuts_changes", "read_nuts_lau"]
@@ -39,7 +39,7 @@ _NUTS_ID = re.compile(r"^(EL|GR)[0-9A-Z]{0,3}$")
 
 def _csv_rows(path: Path, need: list[str]) -> tuple[list[str], list[dict[str, str]]]:
     """Raw layer: the header and the rows of a UTF-8 CSV, refusing an empty file or missing columns."""
-    text = _read_text(path)
+    text = read_text(path)
     reader = csv.DictReader(io.StringIO(text))
     header = list(reader.fieldnames or [])
     missing = [c for c in need if c not in header]

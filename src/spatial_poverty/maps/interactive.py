@@ -26,7 +26,7 @@ from spatial_poverty.explain import explain
 from spatial_poverty.formatting import number
 from spatial_poverty.maps.offline import inline_assets
 from spatial_poverty.maps.safe import SafeTooltip, js_value
-from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS_EL, NOT_SIGNIFICANT_EL
+from spatial_poverty.stats.labels import CLUSTER_LABELS_EL, NOT_SIGNIFICANT_EL
 
 __all__ = ["LISA_COLOURS", "IndicatorLayer", "MunicipalitySearch", "interactive_map", "write_map"]
 

@@ -44,8 +44,7 @@ from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 from spatial_poverty.errors import ExportError
 from spatial_poverty.formatting import number
 from spatial_poverty.maps.layout import declutter, text_defects
-from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS, CLUSTER_LABELS_EL, NOT_SIGNIFICANT
-from spatial_poverty.stats.inference import NO_NEIGHBOURS
+from spatial_poverty.stats.labels import CLUSTER_LABELS, CLUSTER_LABELS_EL, NO_NEIGHBOURS, NOT_SIGNIFICANT
 
 __all__ = [
     "CLUSTER_COLOURS",

@@ -16,15 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from spatial_poverty.errors import ConfigError
 from spatial_poverty.indices.spec import IndexSpec
 from spatial_poverty.ingest.regions import REGIONS
+from spatial_poverty.pipeline.variables import INDICATORS, check_variables
 from spatial_poverty.validation import load_yaml_model
 
 __all__ = ["INDICATORS", "PipelineConfig", "check_source_ids", "load_config"]
-
-#: Indicators the pipeline can compute, with their Greek label and unit.
-INDICATORS: dict[str, tuple[str, str]] = {
-    "pop_change_pct": ("Μεταβολή πληθυσμού 2011-2021", "%"),
-    "density": ("Πυκνότητα πληθυσμού 2021", "κάτ./km²"),
-}
 
 
 class _Strict(BaseModel):
@@ -37,6 +32,8 @@ class Paths(_Strict):
     catalogue: Path = Path("../data/raw/catalogue.yaml")
     raw: Path = Path("../data/raw")
     processed: Path = Path("../data/processed")
+    # The cache of stage products (``<interim>/cache``); by default ``interim`` beside ``processed``.
+    interim: Path | None = None
     # Publication replaces the folder ``processed/<name>``: outside the project only when asked for (see
     # PipelineConfig.project_dir).
     allow_outside_project: bool = False
@@ -306,6 +303,12 @@ class MapOptions(_Strict):
     simplify_m: float = Field(default=100.0, ge=0, le=5000)
 
 
+class CacheOptions(_Strict):
+    """The cache of stage products under ``data/interim/cache`` (``run --no-cache`` recomputes every stage)."""
+
+    max_size_mb: int = Field(default=2048, ge=0, description="least recently used entries are removed above it")
+
+
 class ExportOptions(_Strict):
     """The delivered files: release date stamped in them, the GeoPackage's CRS, other forms."""
 
@@ -345,6 +348,7 @@ class PipelineConfig(_Strict):
     report: ReportOptions = Field(default_factory=ReportOptions)
     # Access to social services (optional): layers services, settlement_access, municipal_access.
     access: AccessOptions | None = None
+    cache: CacheOptions = Field(default_factory=CacheOptions)
 
     # Set by load_config: where the file is, and its checksum (not part of the YAML).
     config_file: Path | None = Field(default=None, exclude=True)
@@ -360,8 +364,6 @@ class PipelineConfig(_Strict):
 
     @model_validator(mode="after")
     def _variables_are_made(self) -> PipelineConfig:
-        from spatial_poverty.pipeline.variables import check_variables
-
         check_variables(self)
         if self.regions is not None and (bad := [v for v in self.regions.variables if v not in self.indicators]):
             raise ValueError(f"regions.variables {bad} are not in indicators {self.indicators}")
@@ -385,6 +387,13 @@ class PipelineConfig(_Strict):
     @property
     def output_dir(self) -> Path:
         return self.resolve(self.paths.processed) / self.name
+
+    @property
+    def interim_dir(self) -> Path:
+        """The folder of intermediate products (the stage cache): ``paths.interim``, else beside ``processed``."""
+        if self.paths.interim is not None:
+            return self.resolve(self.paths.interim)
+        return self.resolve(self.paths.processed).parent / "interim"
 
     @property
     def project_dir(self) -> Path:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spatial_poverty.errors import ConfigError
-from spatial_poverty.pipeline.config import ACCESS_SOURCES, CONTEXT_SOURCES, HARMONISE_SOURCES
+from spatial_poverty.pipeline.config import CONTEXT_SOURCES
+from spatial_poverty.pipeline.names import FIGURE_FORMATS, FIGURES_DIR, bivariate_name, local_layers, source_ids
 
 if TYPE_CHECKING:
     from spatial_poverty.ingest.catalogue import Catalogue
@@ -34,9 +35,6 @@ __all__ = [
     "source_ids",
 ]
 
-#: The folder of the static figures in a published run, and their formats (``maps.static.save_figure``'s default).
-FIGURES_DIR = "figures"
-FIGURE_FORMATS = ("png", "pdf")
 #: The header each reader of a file the configuration names expects (``stats.weights.read_links`` and
 #: ``access.travel.FERRY_LINK_COLUMNS``, whose modules ``validate`` does not import; a test checks they agree).
 LINK_COLUMNS = ("code_from", "code_to")
@@ -79,19 +77,6 @@ class RunPlan:
         out.append(f"files published ({len(self.files)}):")
         out += [f"  {name}" for name in self.files]
         return out
-
-
-def source_ids(cfg: PipelineConfig) -> list[str]:
-    """The catalogue ids a run reads (the targets' series aside), each once, in the order the run verifies them."""
-    s = cfg.sources
-    keys: list[str] = []
-    if any(getattr(s, k, None) for k in HARMONISE_SOURCES):
-        keys += HARMONISE_SOURCES
-    keys += CONTEXT_SOURCES
-    if cfg.access is not None:
-        keys += ACCESS_SOURCES
-    ids = [s.boundaries, s.population, *(getattr(s, k) for k in keys if getattr(s, k, None))]
-    return list(dict.fromkeys(ids))
 
 
 def config_files(cfg: PipelineConfig) -> list[tuple[str, Path]]:
@@ -146,55 +131,24 @@ def check_config_files(cfg: PipelineConfig) -> list[tuple[str, Path]]:
 
 
 def plan(cfg: PipelineConfig) -> list[str]:
-    """The steps a run of ``cfg`` would take, in words."""
-    out = cfg.output_dir
-    area = (
-        f"NUTS 2 {', '.join(cfg.area.nuts2)}"
-        if cfg.area.nuts2
-        else f"regional units {', '.join(cfg.area.regional_units)}"
-        if cfg.area.regional_units
-        else "all of Greece"
+    """The steps a run of ``cfg`` would take, in words: one per stage of its graph, in the order the runner walks
+    them, with what each needs and the configuration it reads (its cache key)."""
+    from spatial_poverty.pipeline.graph import stage_order
+    from spatial_poverty.pipeline.stages import STAGES
+
+    order = stage_order(STAGES, cfg)
+    names = {s.name for s in order}
+    steps = ["verify inputs " + ", ".join(source_ids(cfg)) + f" in {cfg.resolve(cfg.paths.raw)}"]
+    for stage in order:
+        needs = [n for n in stage.needs if n in names]
+        after = f"; after {', '.join(needs)}" if needs else ""
+        cached = f"; cached on {', '.join(stage.config) or 'its inputs'}" if stage.cached else "; never cached"
+        steps.append(f"{stage.name}: {stage.describe(cfg)}{after}{cached}")
+    steps.append(
+        f"publish the staging folder whole as {cfg.output_dir} (stages whose key is unchanged are reused from "
+        f"{cfg.interim_dir / 'cache'})"
     )
-    st = cfg.statistics
-    return [
-        "verify inputs " + ", ".join(source_ids(cfg)) + f" in {cfg.resolve(cfg.paths.raw)}",
-        f"select municipalities of {area}",
-        f"compute indicators {', '.join(cfg.indicators)}",
-        f"{cfg.weights.kind or cfg.weights.contiguity} weights, island policy {cfg.weights.island_policy} "
-        f"(k={cfg.weights.k}), symmetrised",
-        *([f"index {cfg.index.name} ({cfg.index.uncertainty.runs} Monte Carlo runs)"] if cfg.index else []),
-        *(
-            [
-                "access to services ("
-                + (f"registry {cfg.access.registry}" if cfg.access.registry else "OpenStreetMap stand-in")
-                + f", thresholds {cfg.access.thresholds_min} min): layers services, settlement_access, "
-                "municipal_access; services_issues.csv"
-            ]
-            if cfg.access
-            else []
-        ),
-        f"{', '.join(st.global_statistics)} and {', '.join(st.local_statistics)} of {', '.join(st.variables)} "
-        f"with {st.permutations} permutations, seed {cfg.seed}, alpha {st.alpha}, significant when "
-        f"{st.significance} <= alpha",
-        *([f"bivariate LISA of {', '.join(f'{x} x lag({y})' for x, y in st.bivariate)}"] if st.bivariate else []),
-        *(
-            [f"regions by {cfg.regions.method}, at least {cfg.regions.min_population} people each (layer regions)"]
-            if cfg.regions
-            else []
-        ),
-        f"write {cfg.name}.gpkg, map.html, the static figures, the report and the tables into a staging folder, "
-        f"then publish it whole as {out}",
-    ]
-
-
-def bivariate_name(x: str, y: str) -> str:
-    """The layer (and figure) of the bivariate LISA of ``x`` against the spatial lag of ``y``."""
-    return f"bilisa_{x}_vs_{y}"
-
-
-def local_layers(cfg: PipelineConfig) -> dict[str, str]:
-    """``lisa_<var>``, ``gistar_<var>``, ``local_geary_<var>`` (one layer per local statistic and variable): var."""
-    return {f"{stat}_{v}": v for v in cfg.statistics.variables for stat in cfg.statistics.local_statistics}
+    return steps
 
 
 def _layers(cfg: PipelineConfig) -> list[str]:

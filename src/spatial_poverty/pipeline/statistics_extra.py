@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 
 from spatial_poverty.errors import StatisticsError
 from spatial_poverty.pipeline.config import PipelineConfig, Stability, Statistics
-from spatial_poverty.pipeline.planning import bivariate_name
+from spatial_poverty.pipeline.names import bivariate_name
 from spatial_poverty.stats import GlobalMoran, Regionalisation, WeightsSpec, build_weights, regionalise
 from spatial_poverty.stats.stability import by_component, local_stability
 

@@ -32,14 +32,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from spatial_poverty.pipeline.config import PipelineConfig
+__all__ = ["INDICATORS", "Variable", "available_variables", "check_variables", "variable_frame"]
 
-__all__ = ["Variable", "available_variables", "check_variables", "variable_frame"]
+# The configuration schema (pipeline.config) imports this registry; this module does not import the schema (no
+# import circle), so the functions below take the run's configuration, a ``PipelineConfig``, as ``cfg: Any``.
+#: Indicators the pipeline can compute, with their Greek label and unit.
+INDICATORS: dict[str, tuple[str, str]] = {
+    "pop_change_pct": ("Μεταβολή πληθυσμού 2011-2021", "%"),
+    "density": ("Πυκνότητα πληθυσμού 2021", "κάτ./km²"),
+}
 
 #: Fields of the national table (2001 and 2011 census) on the municipalities layer: name -> rate of counts?
 CENSUS_FIELDS: dict[str, bool] = {
@@ -77,10 +83,8 @@ class Variable:
         return self.events is not None and self.base is not None
 
 
-def available_variables(cfg: PipelineConfig) -> dict[str, Variable]:
+def available_variables(cfg: Any) -> dict[str, Variable]:
     """The variables of the pipeline as configured, by name (in the order of the stages)."""
-    from spatial_poverty.pipeline.config import INDICATORS
-
     out = {v: Variable(v, "indicators", "municipalities", v) for v in INDICATORS}
     if cfg.sources.lctools_2001:
         out |= {v: Variable(v, "harmonise", "municipalities", v, rate=r) for v, r in CENSUS_FIELDS.items()}
@@ -95,7 +99,7 @@ def available_variables(cfg: PipelineConfig) -> dict[str, Variable]:
     return out
 
 
-def check_variables(cfg: PipelineConfig) -> None:
+def check_variables(cfg: Any) -> None:
     """Refuse a statistics variable the run does not make (listing the allowed names and their stages) and a rate
     without its counts (naming the reason).
 
@@ -120,9 +124,7 @@ def check_variables(cfg: PipelineConfig) -> None:
         raise ValueError(f"statistics.rates {outside} are not in statistics.variables {st.variables}")
 
 
-def variable_frame(
-    cfg: PipelineConfig, municipalities: pd.DataFrame, layers: Mapping[str, pd.DataFrame]
-) -> pd.DataFrame:
+def variable_frame(cfg: Any, municipalities: pd.DataFrame, layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """The values of ``statistics.variables`` and of the bivariate pairs, one float column each, indexed like
     ``municipalities`` (values from that layer or from the stage's layer in ``layers``).
 

@@ -13,7 +13,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import pandas as pd
@@ -22,10 +22,14 @@ from markupsafe import Markup
 from spatial_poverty.explain import explain
 from spatial_poverty.export.schema import variable_titles
 from spatial_poverty.formatting import MISSING, integer, number, percent, years_text
-from spatial_poverty.maps.static import Lang
 from spatial_poverty.report.access import access_section
+from spatial_poverty.report.changes import changes_section, partial_warning
 from spatial_poverty.report.layers import FIGURES_DIR, RunLayers, read_run_layers
-from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS, CLUSTER_LABELS_EL, NOT_SIGNIFICANT
+
+if TYPE_CHECKING:
+    from spatial_poverty.maps.static import Lang
+
+from spatial_poverty.stats.labels import CLUSTER_LABELS, CLUSTER_LABELS_EL, NOT_SIGNIFICANT
 
 __all__ = ["TEXT", "build_report", "write_report"]
 
@@ -268,6 +272,7 @@ tr.old td { background: #fff3e0; }
 <h1>{{ title }}</h1>
 <p class="small">{{ t.report }} · {{ t.run_id }} <code>{{ m.run_id }}</code> · {{ m.started_at }}</p>
 </header>
+{{ partial }}
 {% if warning %}<aside class="warning" id="old-data-warning" role="alert">
 <h2>{{ warning.title }}</h2>
 <p>{{ warning.text }}</p>
@@ -297,6 +302,8 @@ tr.old td { background: #fff3e0; }
 {% endfor %}</table>
 <p class="small">{{ t.versions }}: {{ versions }}</p>
 </section>
+
+{{ changes }}
 
 <section id="deprived">
 <h2>{{ t.deprived }}</h2>
@@ -646,6 +653,8 @@ def build_report(
         figures=figs,
         attribution=attribution,
         access=access_section(folder, manifest, lang),
+        changes=changes_section(manifest, lang),
+        partial=partial_warning(manifest, lang),
     )
 
 

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from spatial_poverty.pipeline.planning import FIGURES_DIR
+from spatial_poverty.pipeline.names import FIGURES_DIR
 
 __all__ = ["FIGURES_DIR", "RunLayers", "read_run_layers"]
 

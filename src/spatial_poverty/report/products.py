@@ -1,9 +1,10 @@
-"""What a run publishes for people to read: static maps, the target table and chart, and ``report.html``.
+"""What a run publishes for people to read: static maps, the target table and chart, ``map.html`` and
+``report.html``.
 
-:func:`write_run_products` is the one call the runner makes, after the GeoPackage and the interactive map are in
-the staging folder and the manifest is assembled. It reads the GeoPackage back, so it uses whatever layers the
-run wrote: ``municipalities`` and ``lisa_<var>`` always; ``deprivation_index`` and ``gistar_<var>`` when the
-run computed them.
+Each works from the run's GeoPackage (read back with :func:`~spatial_poverty.report.layers.read_run_layers`), so it
+uses whatever layers the run wrote: ``municipalities`` and ``lisa_<var>`` always; ``deprivation_index``,
+``gistar_<var>`` and ``bilisa_<x>_vs_<y>`` when the run computed them. The pipeline calls them from its stages
+``maps``, ``targets``, ``map`` and ``report``; :func:`write_run_products` runs them all on a run folder.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,17 +22,22 @@ from spatial_poverty.csv_cells import neutralise_frame
 from spatial_poverty.errors import ConfigError
 from spatial_poverty.export.tables import excel_twin
 from spatial_poverty.ingest.catalogue import load_catalogue, sha256_file, verify
-from spatial_poverty.maps.interactive import IndicatorLayer, interactive_map, write_map
-from spatial_poverty.maps.layout import text_defects
-from spatial_poverty.maps.static import Lang, MapLabel, save_figure, write_run_maps
 from spatial_poverty.report.html import write_report
 from spatial_poverty.report.layers import FIGURES_DIR, RunLayers, read_run_layers
-from spatial_poverty.targets import evaluate_targets, load_targets, read_series, target_sources, targets_chart
 
 if TYPE_CHECKING:
+    from spatial_poverty.maps.static import Lang
     from spatial_poverty.pipeline.config import PipelineConfig
 
-__all__ = ["write_run_products"]
+__all__ = [
+    "draw_run_map",
+    "run_attribution",
+    "run_targets",
+    "static_maps",
+    "targets_summary",
+    "write_report_files",
+    "write_run_products",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +50,18 @@ def write_run_products(
     progress: Callable[[str], None] | None = None,
     decorate_map: Callable[[Any], None] | None = None,
 ) -> dict[str, Any]:
-    """Write the static maps into ``staging/figures`` and return the manifest with them added.
+    """Write the static maps, the targets, ``map.html`` (again) and the report of a run folder; return the manifest
+    with them added.
+
+    The pipeline runs the same steps as stages of their own (``maps``, ``targets``, ``map``, ``report``); this
+    function redoes them on a folder that holds ``<pipeline>.gpkg``.
 
     Parameters
     ----------
     cfg : PipelineConfig
         The run's configuration.
     staging : pathlib.Path
-        The run's staging folder, holding ``<pipeline>.gpkg`` already.
+        The run's folder, holding ``<pipeline>.gpkg`` already.
     manifest : mapping
         The run's manifest so far (not changed: a new dict is returned).
     decorate_map : callable, optional
@@ -61,19 +70,66 @@ def write_run_products(
     Returns
     -------
     dict
-        A copy of ``manifest`` whose ``outputs`` list the new files (with SHA-256) and whose ``timings_s`` has
-        the new stage.
+        A copy of ``manifest`` whose ``outputs`` list the new files (with SHA-256).
     """
-    from spatial_poverty.pipeline.config import INDICATORS  # here: the pipeline package imports this module
-
     lang: Lang = cfg.report.language
     out = copy.deepcopy(dict(manifest))
-    t0 = time.perf_counter()
     if progress:
         progress("static maps")
     layers = read_run_layers(staging / f"{manifest['pipeline']}.gpkg")
+    attribution = run_attribution(manifest)
+    written, layout = static_maps(cfg, staging, manifest, layers)
+    files = [p for paths in written.values() for p in paths]
+    if cfg.report.targets is not None:
+        if progress:
+            progress("targets")
+        table, extra_inputs, target_files, written_chart, layout["targets"] = run_targets(
+            cfg, staging, lang=lang, attribution=attribution
+        )
+        files += [*target_files, *written_chart]
+        written["targets"] = written_chart
+        listed = {i["id"] for i in out.get("inputs", [])}
+        out["inputs"] = [*out.get("inputs", []), *(i for i in extra_inputs if i["id"] not in listed)]
+        out["targets"] = targets_summary(cfg, table)
+    out["figures"] = {name: [p.relative_to(staging).as_posix() for p in paths] for name, paths in written.items()}
+    out["figure_layout"] = layout
+    if (staging / "map.html").is_file():
+        notes = {var: v["line_el"] for var, v in (manifest.get("vintage") or {}).items()}
+        draw_run_map(cfg, staging, layers, attribution, decorate_map, notes)
+        out["outputs"] = [
+            {**o, "sha256": sha256_file(staging / "map.html"), "bytes": (staging / "map.html").stat().st_size}
+            if o.get("path") == "map.html"
+            else o
+            for o in out.get("outputs", [])
+        ]
+    if progress:
+        progress("report")
+    files += write_report_files(cfg, staging, out, layers)
+    out["outputs"] = [
+        *out.get("outputs", []),
+        *(
+            {"path": p.relative_to(staging).as_posix(), "sha256": sha256_file(p), "bytes": p.stat().st_size}
+            for p in files
+        ),
+    ]
+    logger.info("static maps: %d figures, %d files", len(written), len(files))
+    return out
+
+
+def run_attribution(manifest: Mapping[str, Any]) -> str:
+    """The attribution line of a run's figures and map: every input's attribution, once each."""
+    return " · ".join(dict.fromkeys(i["attribution"] for i in manifest.get("inputs", [])))
+
+
+def static_maps(
+    cfg: PipelineConfig, staging: Path, manifest: Mapping[str, Any], layers: RunLayers
+) -> tuple[dict[str, list[Path]], dict[str, list[str]]]:
+    """The static figures of a run into ``staging/figures``: paths by figure, and each figure's text defects."""
+    from spatial_poverty.maps.static import MapLabel, write_run_maps
+    from spatial_poverty.pipeline.variables import INDICATORS
+
+    lang: Lang = cfg.report.language
     layout: dict[str, list[str]] = {}
-    attribution = " · ".join(dict.fromkeys(i["attribution"] for i in manifest.get("inputs", [])))
     variables = [
         MapLabel(c, INDICATORS[c][0], unit=INDICATORS[c][1], diverging=(c == "pop_change_pct"))
         for c in cfg.indicators
@@ -89,68 +145,41 @@ def write_run_products(
         alpha=cfg.statistics.alpha,
         permutations=cfg.statistics.permutations,
         significance=cfg.statistics.significance or "p",
-        attribution=attribution or "Πηγή: ΕΛ.ΣΤΑΤ.",
+        attribution=run_attribution(manifest) or "Πηγή: ΕΛ.ΣΤΑΤ.",
         lang=lang,
         bilisa=layers.bilisa,
         sources={var: v[f"line_{lang}"] for var, v in (manifest.get("vintage") or {}).items()},
         layout=layout,
     )
-    files = [p for paths in written.values() for p in paths]
-    out.setdefault("timings_s", {})["static maps"] = round(time.perf_counter() - t0, 3)
-    if cfg.report.targets is not None:
-        t0 = time.perf_counter()
-        if progress:
-            progress("targets")
-        table, extra_inputs, target_files, written_chart, layout["targets"] = _targets(
-            cfg, staging, lang=lang, attribution=attribution
-        )
-        files += [*target_files, *written_chart]
-        written["targets"] = written_chart
-        # The targets' series, each input listed once (the regional context may have read the same file).
-        listed = {i["id"] for i in out.get("inputs", [])}
-        out["inputs"] = [*out.get("inputs", []), *(i for i in extra_inputs if i["id"] not in listed)]
-        out["targets"] = {
-            "file": str(cfg.resolve(cfg.report.targets)),
-            "sha256": sha256_file(cfg.resolve(cfg.report.targets)),
-            "table": "targets.csv",
-            "status": table.set_index("id")["status"].to_dict(),
-            "rows": json.loads(table.to_json(orient="records", force_ascii=False)),
-        }
-        out["timings_s"]["targets"] = round(time.perf_counter() - t0, 3)
-    out["figures"] = {name: [p.relative_to(staging).as_posix() for p in paths] for name, paths in written.items()}
-    # Text cut at a figure's edge or drawn over other text, per figure (empty lists for clean figures).
-    out["figure_layout"] = layout
-    if (layers.index is not None or layers.gistar or layers.bilisa) and (staging / "map.html").is_file():
-        t0 = time.perf_counter()
-        notes = {var: v["line_el"] for var, v in (manifest.get("vintage") or {}).items()}
-        _redraw_map(cfg, staging, layers, attribution, decorate_map, notes)
-        out["outputs"] = [
-            {**o, "sha256": sha256_file(staging / "map.html"), "bytes": (staging / "map.html").stat().st_size}
-            if o.get("path") == "map.html"
-            else o
-            for o in out.get("outputs", [])
-        ]
-        out["timings_s"]["map (redrawn)"] = round(time.perf_counter() - t0, 3)
-    t0 = time.perf_counter()
-    if progress:
-        progress("report")
-    files.append(write_report(staging, out, staging / "report.html", lang=lang, layers=layers))
+    return written, layout
+
+
+def targets_summary(cfg: PipelineConfig, table: pd.DataFrame) -> dict[str, Any]:
+    """The manifest's ``targets``: the file, its SHA-256, and every target's status and row."""
+    if cfg.report.targets is None:  # pragma: no cover - the caller checks
+        raise ConfigError("no targets file configured")
+    return {
+        "file": str(cfg.resolve(cfg.report.targets)),
+        "sha256": sha256_file(cfg.resolve(cfg.report.targets)),
+        "table": "targets.csv",
+        "status": table.set_index("id")["status"].to_dict(),
+        "rows": json.loads(table.to_json(orient="records", force_ascii=False)),
+    }
+
+
+def write_report_files(
+    cfg: PipelineConfig, staging: Path, manifest: Mapping[str, Any], layers: RunLayers | None = None
+) -> list[Path]:
+    """``report.html`` and an ``.xlsx`` beside every CSV that has none; the paths written."""
+    lang: Lang = cfg.report.language
+    files = [write_report(staging, manifest, staging / "report.html", lang=lang, layers=layers)]
     # Every CSV with an .xlsx beside it (Greek Excel reads neither ";"-less CSV nor UTF-8 without asking).
-    notes = "\n".join(f"{var}: {v['line_el']} | {v['line_en']}" for var, v in (out.get("vintage") or {}).items())
+    notes = "\n".join(f"{var}: {v['line_el']} | {v['line_en']}" for var, v in (manifest.get("vintage") or {}).items())
     files += [excel_twin(c, notes=notes) for c in sorted(staging.glob("*.csv")) if not c.with_suffix(".xlsx").exists()]
-    out["timings_s"]["report"] = round(time.perf_counter() - t0, 3)
-    out["outputs"] = [
-        *out.get("outputs", []),
-        *(
-            {"path": p.relative_to(staging).as_posix(), "sha256": sha256_file(p), "bytes": p.stat().st_size}
-            for p in files
-        ),
-    ]
-    logger.info("static maps: %d figures, %d files", len(written), len(files))
-    return out
+    return files
 
 
-def _redraw_map(
+def draw_run_map(
     cfg: PipelineConfig,
     staging: Path,
     layers: RunLayers,
@@ -158,8 +187,9 @@ def _redraw_map(
     decorate_map: Callable[[Any], None] | None = None,
     notes: Mapping[str, str] | None = None,
 ) -> None:
-    """Draw ``map.html`` again with the index and Gi* layers the run published (the map stage runs before them)."""
-    from spatial_poverty.pipeline.config import INDICATORS
+    """Draw ``map.html`` from the layers of the run's GeoPackage (indicators, LISA, Gi*, index, bivariate LISA)."""
+    from spatial_poverty.maps.interactive import IndicatorLayer, interactive_map, write_map
+    from spatial_poverty.pipeline.variables import INDICATORS
 
     m = interactive_map(
         layers.municipalities,
@@ -176,14 +206,18 @@ def _redraw_map(
     if decorate_map is not None:  # layers drawn by other stages (access to services)
         decorate_map(m)
     write_map(m, staging / "map.html")
-    logger.info("map.html drawn again with %s", "the index and Gi* layers")
+    logger.info("map.html drawn from the GeoPackage's layers")
 
 
-def _targets(
+def run_targets(
     cfg: PipelineConfig, staging: Path, *, lang: Lang, attribution: str
 ) -> tuple[pd.DataFrame, list[dict[str, Any]], list[Path], list[Path], list[str]]:
     """Evaluate the run's targets file: ``targets.csv`` and ``figures/targets.*``; the inputs used and the
     chart's text defects."""
+    from spatial_poverty.maps.layout import text_defects
+    from spatial_poverty.maps.static import save_figure
+    from spatial_poverty.targets import evaluate_targets, load_targets, read_series, target_sources, targets_chart
+
     if cfg.report.targets is None:  # pragma: no cover - the caller checks
         raise ConfigError("no targets file configured")
     targets = load_targets(cfg.resolve(cfg.report.targets))

@@ -30,22 +30,11 @@ from spatial_poverty.stats.inference import (
     prepare,
     pseudo_p,
 )
+from spatial_poverty.stats.labels import CLUSTER_LABELS, CLUSTER_LABELS_EL, NOT_SIGNIFICANT, NOT_SIGNIFICANT_EL
 
 __all__ = ["CLUSTER_LABELS", "CLUSTER_LABELS_EL", "GlobalMoran", "LocalMoran", "pseudo_p_two_sided"]
 
 logger = logging.getLogger(__name__)
-
-#: Quadrant codes (esda's ``q``) and their GeoDa labels.
-CLUSTER_LABELS: dict[int, str] = {1: "High-High", 2: "Low-High", 3: "Low-Low", 4: "High-Low"}
-#: The same labels in Greek, for maps and tables.
-CLUSTER_LABELS_EL: dict[int, str] = {
-    1: "Υψηλό-Υψηλό",
-    2: "Χαμηλό-Υψηλό",
-    3: "Χαμηλό-Χαμηλό",
-    4: "Υψηλό-Χαμηλό",
-}
-NOT_SIGNIFICANT = "not significant"
-NOT_SIGNIFICANT_EL = "μη σημαντικό"
 
 
 def pseudo_p_two_sided(observed: np.ndarray, simulated: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import sparse
 
 from spatial_poverty.errors import StatisticsError
+from spatial_poverty.stats.labels import NO_NEIGHBOURS, NO_NEIGHBOURS_EL
 
 if TYPE_CHECKING:  # imported where used: q-values and p-values need neither libpysal nor scipy.stats
     from libpysal.graph import Graph
@@ -63,8 +64,6 @@ MIN_UNITS_REASON = (
 #: Relative spread below which a variable is taken as constant (see :func:`is_constant`).
 CONSTANT_RTOL = 1e-12
 #: GeoDa's label for a unit with no neighbour ("Neighborless"), in English and Greek.
-NO_NEIGHBOURS = "no neighbours"
-NO_NEIGHBOURS_EL = "χωρίς γείτονες"
 
 
 def check_alternative(alternative: str) -> None:

@@ -18,7 +18,6 @@ from libpysal.graph import Graph
 from scipy import sparse
 
 from spatial_poverty.errors import StatisticsError
-from spatial_poverty.stats.autocorrelation import CLUSTER_LABELS, CLUSTER_LABELS_EL, NOT_SIGNIFICANT, NOT_SIGNIFICANT_EL
 from spatial_poverty.stats.engine import (
     METHODS,
     CSRWeights,
@@ -43,6 +42,7 @@ from spatial_poverty.stats.inference import (
     p_from_z,
     prepare,
 )
+from spatial_poverty.stats.labels import CLUSTER_LABELS, CLUSTER_LABELS_EL, NOT_SIGNIFICANT, NOT_SIGNIFICANT_EL
 
 __all__ = ["BivariateLocalMoran", "GetisOrdLocal", "LocalGeary", "LocalJoinCount", "gi_weights"]
 

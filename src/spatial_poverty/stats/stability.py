@@ -107,7 +107,7 @@ def by_component(
         The statistic's ``to_frame()`` columns for every unit of ``y`` (in ``y``'s order) plus ``component``
         (the component label) and ``component_size``.
     """
-    from spatial_poverty.stats.inference import NO_NEIGHBOURS, NO_NEIGHBOURS_EL
+    from spatial_poverty.stats.labels import NO_NEIGHBOURS, NO_NEIGHBOURS_EL
 
     if min_size < 4:
         raise StatisticsError(f"min_size needs to be at least 4; {min_size} was given instead")

@@ -11,8 +11,8 @@ from spatial_poverty.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from spatial_poverty.targets.monitor import STATUS, evaluate_targets, read_series, targets_chart
-    from spatial_poverty.targets.schema import Point, Target, TargetsFile, load_targets
-    from spatial_poverty.targets.series import INDICATORS, Indicator, target_sources
+    from spatial_poverty.targets.schema import Point, Target, TargetsFile, load_targets, target_sources
+    from spatial_poverty.targets.series import INDICATORS, Indicator
 
 __all__ = [
     "INDICATORS",
@@ -42,11 +42,11 @@ __getattr__ = lazy_exports(
             "Target",
             "TargetsFile",
             "load_targets",
+            "target_sources",
         ),
         "series": (
             "INDICATORS",
             "Indicator",
-            "target_sources",
         ),
     },
 )

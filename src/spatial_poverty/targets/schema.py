@@ -9,15 +9,17 @@ name and the keys allowed at that place, as in the pipeline configuration.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from spatial_poverty.errors import ConfigError
 from spatial_poverty.ingest.regions import REGIONS
 from spatial_poverty.validation import load_yaml_model
 
-__all__ = ["Point", "Target", "TargetsFile", "load_targets"]
+__all__ = ["Point", "Target", "TargetsFile", "load_targets", "target_sources"]
 
 
 class _Strict(BaseModel):
@@ -115,3 +117,24 @@ def load_targets(path: str | os.PathLike[str]) -> TargetsFile:
     return load_yaml_model(
         Path(path), TargetsFile, kind="targets file", what="the targets file", set_by_program=("path", "sha256")
     )
+
+
+def target_sources(targets: TargetsFile, catalogued: Collection[str] | None = None) -> list[str]:
+    """The catalogue ids the targets' series are read from (sorted, unique).
+
+    Raises
+    ------
+    ConfigError
+        If ``catalogued`` (the data catalogue's ids) is given and lacks one of them.
+    """
+    from spatial_poverty.targets.series import INDICATORS
+
+    ids = set()
+    for t in targets.targets:
+        src = INDICATORS[t.indicator].source_for(t.area)
+        if src is not None:
+            ids.add(src[0])
+    unknown = sorted(ids - set(catalogued)) if catalogued is not None else []
+    if unknown:
+        raise ConfigError(f"{targets.path}: the targets need inputs {unknown}, which the data catalogue does not list")
+    return sorted(ids)

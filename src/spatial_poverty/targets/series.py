@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spatial_poverty.errors import ConfigError, IngestError
+from spatial_poverty.errors import IngestError
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from spatial_poverty.targets.schema import TargetsFile
 
 __all__ = [
     "INDICATORS",
@@ -29,7 +27,6 @@ __all__ = [
     "read_eurostat_tsv",
     "read_lfs_unemployment_rate",
     "read_national_arope",
-    "target_sources",
 ]
 
 logger = logging.getLogger(__name__)
@@ -152,22 +149,3 @@ INDICATORS: dict[str, Indicator] = {
         "ELSTAT Labour Force Survey, yearly, persons 15+, NUTS II, 1988-2024.",
     ),
 }
-
-
-def target_sources(targets: TargetsFile, catalogued: Collection[str] | None = None) -> list[str]:
-    """The catalogue ids the targets' series are read from (sorted, unique).
-
-    Raises
-    ------
-    ConfigError
-        If ``catalogued`` (the data catalogue's ids) is given and lacks one of them.
-    """
-    ids = set()
-    for t in targets.targets:
-        src = INDICATORS[t.indicator].source_for(t.area)
-        if src is not None:
-            ids.add(src[0])
-    unknown = sorted(ids - set(catalogued)) if catalogued is not None else []
-    if unknown:
-        raise ConfigError(f"{targets.path}: the targets need inputs {unknown}, which the data catalogue does not list")
-    return sorted(ids)

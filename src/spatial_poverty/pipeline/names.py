@@ -1,0 +1,41 @@
+"""The names a run makes, in one place: its inputs, its local-statistics layers, its bivariate layers and the
+folder of its figures. The stages that make them, the plan of ``run --dry-run`` and the report read them here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from spatial_poverty.pipeline.config import ACCESS_SOURCES, CONTEXT_SOURCES, HARMONISE_SOURCES
+
+if TYPE_CHECKING:
+    from spatial_poverty.pipeline.config import PipelineConfig
+
+__all__ = ["FIGURES_DIR", "FIGURE_FORMATS", "bivariate_name", "local_layers", "source_ids"]
+
+#: The folder of the static figures in a published run, and their formats (``maps.static.save_figure``'s default).
+FIGURES_DIR = "figures"
+FIGURE_FORMATS = ("png", "pdf")
+
+
+def source_ids(cfg: PipelineConfig) -> list[str]:
+    """The catalogue ids a run reads (the targets' series aside), each once, in the order the run verifies them."""
+    s = cfg.sources
+    keys: list[str] = []
+    if any(getattr(s, k, None) for k in HARMONISE_SOURCES):
+        keys += HARMONISE_SOURCES
+    keys += CONTEXT_SOURCES
+    if cfg.access is not None:
+        keys += ACCESS_SOURCES
+    ids = [s.boundaries, s.population, *(getattr(s, k) for k in keys if getattr(s, k, None))]
+    return list(dict.fromkeys(ids))
+
+
+def bivariate_name(x: str, y: str) -> str:
+    """The layer (and figure) of the bivariate LISA of ``x`` against the spatial lag of ``y``."""
+    return f"bilisa_{x}_vs_{y}"
+
+
+def local_layers(cfg: PipelineConfig) -> dict[str, str]:
+    """``lisa_<var>``, ``gistar_<var>``, ``local_geary_<var>`` (one layer per local statistic and variable): var."""
+    return {f"{stat}_{v}": v for v in cfg.statistics.variables for stat in cfg.statistics.local_statistics}
