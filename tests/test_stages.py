@@ -279,3 +279,34 @@ def test_partial_run_never_replaces_the_whole_output(raw_dir, tmp_path):
     proc = run_cli("cache", "clear", "--pipeline", str(path))
     assert proc.returncode == 0 and "entries removed" in proc.stdout
     assert StageCache(load_config(path).interim_dir / "cache", 0).entries() == []
+
+
+@pytest.mark.slow
+def test_a_new_stage_is_one_declaration(raw_dir, tmp_path, monkeypatch):
+    """A stage made here (a fixture: it counts the municipalities) plugs in with its declaration and one registration:
+    the runner orders it after what it needs, caches it, and its record reaches the GeoPackage and the manifest."""
+    from spatial_poverty.export.metadata import MANIFEST_URI
+    from spatial_poverty.pipeline import runner
+
+    def count(ctx):
+        m = ctx.product("harmonise", "municipalities")
+        return {"record": {"municipalities": len(m), "largest": str(m["pop_2021"].idxmax())}}
+
+    demo = Stage("demo", count, lambda cfg: "count the municipalities", config=("area",), needs=("harmonise",),
+                 products=("record",))  # fmt: skip
+    monkeypatch.setattr(runner, "STAGES", (*STAGES, demo))
+    cfg = load_config(pipeline_copy("south_aegean", raw_dir, tmp_path / "processed", tmp_path, lean=True))
+    result = run_pipeline(cfg, force=True)
+    stages = list(result.manifest["stages"])
+    assert stages.index("harmonise") < stages.index("demo") < stages.index("export")
+    assert result.manifest["stages"]["demo"]["status"] == "recomputed"
+    assert result.manifest["demo"] == {"municipalities": 34, "largest": "6901"}  # Rhodes
+    import sqlite3
+
+    with sqlite3.connect(result.output_dir / "south_aegean.gpkg") as con:
+        (inside,) = con.execute(
+            "SELECT metadata FROM gpkg_metadata WHERE md_standard_uri = ?", (MANIFEST_URI,)
+        ).fetchone()
+    assert json.loads(inside)["demo"]["municipalities"] == 34
+    again = run_pipeline(cfg, force=True)
+    assert again.manifest["stages"]["demo"]["status"] == "reused" and again.manifest["demo"] == result.manifest["demo"]

@@ -7,6 +7,7 @@ stages a partial run (``--only``, ``--from``) recomputes, which it reads from th
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ def stage_order(stages: Sequence[Stage], cfg: PipelineConfig) -> list[Stage]:
         A stage needs one that is not registered, or the declarations form a circle.
     """
     known = {s.name for s in stages}
+    stages = [_with_collected(s, stages) for s in stages]
     for s in stages:
         unknown = [n for n in s.needs if n not in known]
         if unknown:
@@ -46,6 +48,14 @@ def stage_order(stages: Sequence[Stage], cfg: PipelineConfig) -> list[Stage]:
         for needs in remaining.values():
             needs.discard(first.name)
     return order
+
+
+def _with_collected(stage: Stage, stages: Sequence[Stage]) -> Stage:
+    """``stage`` needing, besides its ``needs``, every other stage that makes a product it ``collects``."""
+    if not stage.collects:
+        return stage
+    makers = [s.name for s in stages if s.name != stage.name and set(s.products) & set(stage.collects)]
+    return dataclasses.replace(stage, needs=tuple(dict.fromkeys([*stage.needs, *makers])))
 
 
 def upstream(order: Sequence[Stage], names: Iterable[str]) -> set[str]:

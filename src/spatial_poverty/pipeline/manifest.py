@@ -43,6 +43,8 @@ def build_manifest(ctx: StageContext) -> dict[str, Any]:
     }
     for key in ("counts", "weights", "statistics", "bivariate", "index", "regions", "access", "versions", "vintage"):
         manifest[key] = record.get(key)
+    base = {"pipeline", "config_sha256", "config", "seed", "inputs", "harmonisation", *manifest}
+    manifest.update({k: v for k, v in record.items() if k not in base})  # the records of stages added since
     manifest["recovered"] = list(ctx.extra.get("recovered", []))
     manifest["partial"] = bool(ctx.extra.get("partial", False))
     if "stages" in ctx.extra:

@@ -230,7 +230,7 @@ class _Walk:
             "stages": self._stages,
         }
         self.ctx = StageContext(cfg, self.staging, catalogue, raw, checksums, self.started, self.run_id,
-                                self.product, self._available, extra)  # fmt: skip
+                                self.product, self._available, extra, self.order)  # fmt: skip
         base = {"code": code_version(), "catalogue": sha256_file(cfg.resolve(cfg.paths.catalogue))}
         for stage in self.order:
             self.keys[stage.name] = self._key(stage, base, checksums)

@@ -8,11 +8,16 @@ declarations (:mod:`spatial_poverty.pipeline.graph`), gives each a :class:`Stage
 A stage's ``run`` returns its products (Python objects other stages read through :meth:`StageContext.product`)
 and may write files into the staging folder; the runner sees which files each stage wrote. A stage never changes
 a file another stage wrote.
+
+Two product names are conventions the ``export`` stage collects from every stage that makes them (so a new stage
+is published without touching ``export``): ``layers``, a mapping of layer name to table, written into the
+GeoPackage in the order of the stages; and ``record``, a JSON-able mapping stored in the run's record (inside the
+GeoPackage) and in ``manifest.json`` under the stage's name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +71,9 @@ class Stage:
         ``files(cfg) -> list`` of (config key, path) of files the configuration names that it reads.
     enabled : callable
         ``enabled(cfg) -> bool``: whether the configuration asks for the stage.
+    collects : tuple of str
+        Product names this stage reads from every stage that makes them (``export`` collects ``layers`` and
+        ``record``): those stages are needed as if listed in ``needs``.
     clock : callable
         ``clock(cfg, started)``: what the stage takes from the date of the run (part of its cache key), or None.
     cached : bool
@@ -81,6 +89,7 @@ class Stage:
     inputs: Callable[[PipelineConfig], list[str]] = _nothing
     files: Callable[[PipelineConfig], list[tuple[str, Path]]] = _no_files
     enabled: Callable[[PipelineConfig], bool] = _always
+    collects: tuple[str, ...] = ()
     clock: Callable[[PipelineConfig, dt.datetime], Any] = _no_clock
     cached: bool = True
 
@@ -131,6 +140,7 @@ class StageContext:
     get_product: Callable[[str, str], Any]
     is_enabled: Callable[[str], bool]
     extra: Mapping[str, Any]
+    order: Sequence[Stage] = ()
 
     def product(self, stage: str, name: str) -> Any:
         """A product of another stage (computed in this run or read from the cache)."""
@@ -139,6 +149,14 @@ class StageContext:
     def optional(self, stage: str, name: str) -> Any:
         """A product of a stage the configuration may leave out: None when it is disabled."""
         return self.get_product(stage, name) if self.is_enabled(stage) else None
+
+    def collected(self, product: str) -> dict[str, Any]:
+        """``product`` of every enabled stage before the current one that makes it, by stage, in stage order."""
+        return {
+            s.name: self.get_product(s.name, product)
+            for s in self.order
+            if product in s.products and self.is_enabled(s.name)
+        }
 
     def path(self, catalogue_id: str) -> Path:
         """The raw path of a catalogued input."""

@@ -49,7 +49,11 @@ def _run(ctx: StageContext) -> dict[str, Any]:
         crosswalk=ctx.product("harmonise", "layers").get("code_crosswalk"),
         staging=ctx.staging,
     )
-    return {"access": dataclasses.replace(stage, files=[Path(p.name) for p in stage.files])}
+    return {
+        "access": dataclasses.replace(stage, files=[Path(p.name) for p in stage.files]),
+        "layers": stage.layers,
+        "record": stage.report,
+    }
 
 
 def _describe(cfg: PipelineConfig) -> str:
@@ -68,7 +72,7 @@ STAGE = Stage(
     describe=_describe,
     config=("access", *(f"sources.{k}" for k in (*ACCESS_SOURCES, "census_2011"))),
     needs=("ingest", "harmonise", "index"),
-    products=("access",),
+    products=("access", "layers", "record"),
     inputs=_inputs,
     files=_files,
     enabled=lambda cfg: cfg.access is not None,

@@ -61,19 +61,10 @@ def versions() -> dict[str, str]:
 
 
 def _layers(ctx: StageContext) -> dict[str, Any]:
-    """Every layer of the GeoPackage, in the order of the stages that made them."""
-    layers: dict[str, Any] = {"municipalities": ctx.product("harmonise", "municipalities")}
-    layers.update(ctx.product("harmonise", "layers"))
-    index = ctx.optional("index", "index")
-    if index is not None:
-        layers[index.name] = index.layer
-    regions = ctx.optional("regions", "layer")
-    if regions is not None:
-        layers["regions"] = regions
-    access = ctx.optional("access", "access")
-    if access is not None:
-        layers.update(access.layers)
-    layers.update(ctx.product("statistics", "layers"))
+    """Every layer of the GeoPackage: the ``layers`` of every stage that makes some, in the order of the stages."""
+    layers: dict[str, Any] = {}
+    for made in ctx.collected("layers").values():
+        layers.update(made)
     return layers
 
 
@@ -103,7 +94,7 @@ def _run(ctx: StageContext) -> dict[str, Any]:
     layers = _layers(ctx)
     vintages = pipeline_vintages(cfg, catalogue, ctx.product("harmonise", "provenance"))
     index_report = _index_report(ctx, vintages)
-    access = ctx.optional("access", "access")
+    records = ctx.collected("record")
     sources = [catalogue[i] for i in source_ids(cfg)]  # boundaries and population first
     inputs = [
         {"id": s.id, "path": s.path, "sha256": ctx.checksums[s.id], "publisher": s.publisher, "licence": s.licence,
@@ -127,12 +118,13 @@ def _run(ctx: StageContext) -> dict[str, Any]:
         "bivariate": ctx.product("statistics", "bivariate"),
         "harmonisation": ctx.product("harmonise", "manifest"),
         "index": index_report,
-        "regions": ctx.optional("regions", "summary"),
-        "access": access.report if access is not None else None,
+        "regions": records.pop("regions", None),
+        "access": records.pop("access", None),
         "versions": versions(),
         "vintage": vintage_manifest(
             vintages, catalogue, catalogue[cfg.sources.boundaries], pairs=cfg.statistics.bivariate
         ),
+        **records,  # the record of every other stage that makes one, under its name
     }
     index_name = cfg.index.name if cfg.index is not None else None
     delivery = Delivery(
@@ -164,7 +156,8 @@ STAGE = Stage(
         f"({', '.join(cfg.export.formats) or 'GeoPackage only'})"
     ),
     config=tuple(k for k, f in PipelineConfig.model_fields.items() if not f.exclude and k not in DISPLAY_SECTIONS),
-    needs=("ingest", "harmonise", "weights", "index", "access", "statistics", "regions"),
+    needs=("ingest", "harmonise", "weights", "index", "statistics"),
+    collects=("layers", "record"),
     products=("record", "layers", "delivered"),
     inputs=source_ids,
     # The index recipe counts data years up to the release date, or to the year of the run without one.

@@ -41,7 +41,8 @@ def _run(ctx: StageContext) -> dict[str, Any]:
     logger.info("%d municipalities; pop_2011 %d, pop_2021 %d", len(gdf), gdf["pop_2011"].sum(), gdf["pop_2021"].sum())
     return {
         "municipalities": gdf,
-        "layers": harmonised.layers,
+        # the municipalities layer first, then code_crosswalk and field_provenance (when the sources give them)
+        "layers": {"municipalities": gdf, **harmonised.layers},
         "provenance": harmonised.provenance,
         "manifest": harmonised.manifest(),
     }

@@ -24,7 +24,10 @@ def _run(ctx: StageContext) -> dict[str, Any]:
         source="the municipalities layer",
     )  # fmt: skip
     # Its files by name (the staging folder of a later run is another folder).
-    return {"index": dataclasses.replace(stage, files=[Path(p.name) for p in stage.files])}
+    return {
+        "index": dataclasses.replace(stage, files=[Path(p.name) for p in stage.files]),
+        "layers": {stage.name: stage.layer},
+    }
 
 
 STAGE = Stage(
@@ -33,6 +36,6 @@ STAGE = Stage(
     describe=lambda cfg: f"index {cfg.index.name} ({cfg.index.uncertainty.runs} Monte Carlo runs)" if cfg.index else "",
     config=("index", "seed"),
     needs=("harmonise",),
-    products=("index",),
+    products=("index", "layers"),
     enabled=lambda cfg: cfg.index is not None,
 )

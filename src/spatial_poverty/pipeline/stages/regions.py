@@ -16,7 +16,7 @@ def _run(ctx: StageContext) -> dict[str, Any]:
     from spatial_poverty.pipeline.statistics_extra import regions_stage
 
     regions = regions_stage(ctx.product("harmonise", "municipalities"), ctx.product("weights", "graph"), ctx.cfg)
-    return {"layer": regions.regions, "summary": regions.summary()}
+    return {"layers": {"regions": regions.regions}, "record": regions.summary()}
 
 
 STAGE = Stage(
@@ -29,6 +29,6 @@ STAGE = Stage(
     ),
     config=("regions", "seed"),
     needs=("harmonise", "weights"),
-    products=("layer", "summary"),
+    products=("layers", "record"),
     enabled=lambda cfg: cfg.regions is not None,
 )
