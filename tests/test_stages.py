@@ -201,6 +201,8 @@ def test_rerun_reuses_every_stage_and_publishes_the_same_files(raw_dir, tmp_path
     assert again.manifest["statistics"] == first.manifest["statistics"]
     assert again.global_moran["density"].I == first.global_moran["density"].I  # products read from the cache
     assert len(load_history(again.output_dir)) == 2
+    d = compare(*load_history(again.output_dir))
+    assert d["inputs"] == d["classes"] == d["outputs_changed"] == d["config_sections"] == []
 
     text = cfg.config_file.read_text(encoding="utf-8").replace("simplify_m: 50", "simplify_m: 80")
     cfg.config_file.write_text(text, encoding="utf-8")
@@ -209,6 +211,8 @@ def test_rerun_reuses_every_stage_and_publishes_the_same_files(raw_dir, tmp_path
     assert recomputed == {"map", "report"}
     now = _shas(changed.output_dir)
     assert {k for k in now if now[k] != fresh[k]} == {"map.html"} and set(now) == set(fresh)
+    d = compare(*load_history(changed.output_dir)[-2:])
+    assert d["config_sections"] == ["map"] and d["outputs_changed"] == ["map.html"] and d["classes"] == []
 
 
 @pytest.mark.slow

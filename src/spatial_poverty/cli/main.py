@@ -131,8 +131,10 @@ def run(
 ) -> None:
     """Run a pipeline and publish its outputs in data/processed/<name>/ (whole, or not at all).
 
-    Stages whose code, configuration and inputs have not changed are reused from data/interim/cache. A partial
-    run (--only, --from) publishes into data/processed/<name>-partial/, never over the whole output."""
+    Stages whose code, configuration and inputs have not changed are reused from data/interim/cache.
+
+    A partial run (--only, --from) publishes into data/processed/<name>-partial/, never over the whole output.
+    """
     _configure_logging(verbose, quiet)
     from spatial_poverty.pipeline import load_config, run_pipeline
 

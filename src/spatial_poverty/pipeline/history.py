@@ -34,6 +34,9 @@ __all__ = [
 ]
 
 HISTORY_DIR = "history"
+#: Published files that name their run (its id and time): they differ between any two runs, so a record leaves
+#: them out of its outputs (manifest.json and run.log have no SHA-256 in the manifest to begin with).
+RUN_OWN_OUTPUTS = ("report.html",)
 #: Layer (name or ``prefix_*``) -> the field that classes a municipality in it, and what it is called.
 CLASS_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("deprivation_index", "decile", "index decile (1 = most deprived)"),
@@ -97,7 +100,11 @@ def history_record(manifest: Mapping[str, Any], units: Mapping[str, Mapping[str,
         "config": manifest.get("config"),
         "seed": manifest.get("seed"),
         "inputs": {i["id"]: i.get("sha256") for i in manifest.get("inputs", [])},
-        "outputs": {o["path"]: o.get("sha256") for o in manifest.get("outputs", []) if o.get("sha256")},
+        "outputs": {
+            o["path"]: o["sha256"]
+            for o in manifest.get("outputs", [])
+            if o.get("sha256") and o["path"] not in RUN_OWN_OUTPUTS
+        },
         "stages": manifest.get("stages", {}),
         "units": {k: dict(v) for k, v in units.items()},
     }

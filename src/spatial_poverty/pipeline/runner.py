@@ -214,14 +214,7 @@ class _Walk:
         cfg = self.cfg
         self.order = stage_order(STAGES, cfg)
         selected, needed = partial_selection(self.order, only, start) if (only or start) else (None, set())
-        t0 = time.perf_counter()
-        if self.progress:
-            self.progress("verify inputs")
-        catalogue = load_catalogue(cfg.resolve(cfg.paths.catalogue))
-        raw = cfg.resolve(cfg.paths.raw)
-        ids = list(dict.fromkeys(i for s in self.order for i in s.inputs(cfg)))
-        checksums = verify(catalogue, raw, ids)
-        self.timings["verify inputs"] = round(time.perf_counter() - t0, 3)
+        catalogue, raw, checksums = self._verify()
         previous = load_history(self.staging / HISTORY_DIR) if (self.staging / HISTORY_DIR).is_dir() else []
         extra = {
             "recovered": self.recovered,
@@ -246,6 +239,19 @@ class _Walk:
         logger.info("outputs complete in %.1f s; stages %s", elapsed, self.status)
         (self.staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
         return manifest
+
+    def _verify(self) -> tuple[Any, Path, dict[str, str]]:
+        """The catalogue, the raw folder, and the SHA-256 of every input of the enabled stages (verified)."""
+        t0 = time.perf_counter()
+        if self.progress:
+            self.progress("verify inputs")
+        cfg = self.cfg
+        catalogue = load_catalogue(cfg.resolve(cfg.paths.catalogue))
+        raw = cfg.resolve(cfg.paths.raw)
+        ids = list(dict.fromkeys(i for s in self.order for i in s.inputs(cfg)))
+        checksums = verify(catalogue, raw, ids)
+        self.timings["verify inputs"] = round(time.perf_counter() - t0, 3)
+        return catalogue, raw, checksums
 
     def _key(self, stage: Stage, base: dict[str, str], checksums: dict[str, str]) -> str:
         cfg = self.cfg
@@ -360,16 +366,20 @@ class _Walk:
             for rel in files
         ] + [{"path": "run.log", "sha256": None, "bytes": None}]
         if not partial and self._available("export"):
-            record = history_record(manifest, unit_classes(self.staging / f"{self.cfg.name}.gpkg"))
-            folder = self.staging / HISTORY_DIR
-            folder.mkdir(exist_ok=True)
-            (folder / record_name(record)).write_text(json.dumps(record, ensure_ascii=False, indent=1), "utf-8")
+            self._record_history(manifest)
         if (self.staging / HISTORY_DIR).is_dir():  # every record is listed: the next run replaces only its own
             manifest["outputs"] += [
                 {"path": f"{HISTORY_DIR}/{p.name}", "sha256": None, "bytes": p.stat().st_size}
                 for p in sorted((self.staging / HISTORY_DIR).glob("*.json"))
             ]
         return manifest
+
+    def _record_history(self, manifest: dict[str, Any]) -> None:
+        """Add this run's record to the history carried in the staging folder."""
+        record = history_record(manifest, unit_classes(self.staging / f"{self.cfg.name}.gpkg"))
+        folder = self.staging / HISTORY_DIR
+        folder.mkdir(exist_ok=True)
+        (folder / record_name(record)).write_text(json.dumps(record, ensure_ascii=False, indent=1), "utf-8")
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
