@@ -26,7 +26,7 @@ from spatial_poverty.explain import explain
 from spatial_poverty.formatting import number
 from spatial_poverty.maps.offline import inline_assets
 from spatial_poverty.maps.safe import SafeTooltip, js_value
-from spatial_poverty.stats.labels import CLUSTER_LABELS_EL, NOT_SIGNIFICANT_EL
+from spatial_poverty.stats.labels import CLUSTER_LABELS_EL, GISTAR_LABELS_EL, NOT_SIGNIFICANT_EL
 
 __all__ = ["LISA_COLOURS", "IndicatorLayer", "MunicipalitySearch", "interactive_map", "write_map"]
 
@@ -41,16 +41,7 @@ LISA_COLOURS: dict[str, str] = {
     NOT_SIGNIFICANT_EL: "#eeeeee",
 }
 
-#: Gi* bins (-3..3) in Greek, and their colours (hot spots red, cold spots blue).
-GISTAR_LABELS_EL: dict[int, str] = {
-    3: "θερμό σημείο 99%",
-    2: "θερμό σημείο 95%",
-    1: "θερμό σημείο 90%",
-    0: "μη σημαντικό",
-    -1: "ψυχρό σημείο 90%",
-    -2: "ψυχρό σημείο 95%",
-    -3: "ψυχρό σημείο 99%",
-}
+#: Gi* bins' colours (hot spots red, cold spots blue); their labels are stats.labels.GISTAR_LABELS_EL.
 GISTAR_COLOURS_HEX: dict[int, str] = {
     3: "#d7191c",
     2: "#fd8d3c",

@@ -44,7 +44,7 @@ from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 from spatial_poverty.errors import ExportError
 from spatial_poverty.formatting import number
 from spatial_poverty.maps.layout import declutter, text_defects
-from spatial_poverty.stats.labels import CLUSTER_LABELS, CLUSTER_LABELS_EL, NO_NEIGHBOURS, NOT_SIGNIFICANT
+from spatial_poverty.stats.labels import CLUSTER_EL, NO_NEIGHBOURS, NOT_SIGNIFICANT
 
 __all__ = [
     "CLUSTER_COLOURS",
@@ -81,7 +81,6 @@ CLUSTER_COLOURS: dict[str, str] = {
     "High-Low": "#f4ada8",
     NOT_SIGNIFICANT: "#eeeeee",
 }
-_CLUSTER_EL = {CLUSTER_LABELS[k]: v for k, v in CLUSTER_LABELS_EL.items()} | {NOT_SIGNIFICANT: "μη σημαντικό"}
 
 #: GeoDa's significance-map greens, by pseudo p-value threshold.
 _SIGNIFICANCE = ((0.001, "#348124"), (0.01, "#53c53c"), (0.05, "#84f576"))
@@ -563,7 +562,7 @@ def lisa_cluster_map(
             facecolor=c,
             edgecolor="#444444",
             linewidth=0.3,
-            label=f"{_CLUSTER_EL[k] if lang == 'el' else k} ({int(counts.get(k, 0))})",
+            label=f"{CLUSTER_EL[k] if lang == 'el' else k} ({int(counts.get(k, 0))})",
         )
         for k, c in CLUSTER_COLOURS.items()
     ]
@@ -729,7 +728,7 @@ def moran_scatterplot(
                     c=c if k != NOT_SIGNIFICANT else "#bbbbbb",
                     edgecolors="#333333",
                     linewidths=0.4,
-                    label=f"{_CLUSTER_EL[k] if lang == 'el' else k} ({int(sel.sum())})",
+                    label=f"{CLUSTER_EL[k] if lang == 'el' else k} ({int(sel.sum())})",
                     zorder=3,
                 )
         xs = np.array([z.min(), z.max()])

@@ -34,15 +34,16 @@ from typing import Any
 
 from spatial_poverty.errors import ExportError
 
-__all__ = ["CacheEntry", "StageCache", "code_version", "stage_key"]
+__all__ = ["LIBRARIES", "CacheEntry", "StageCache", "code_version", "stage_key"]
 
 logger = logging.getLogger(__name__)
 
 ENTRY = "entry.json"
 #: A ``.tmp-`` folder older than this was left by a killed run (a store takes seconds).
 STALE_TMP_S = 3600
-#: Libraries whose version is part of every key (a new numpy may change a number).
-KEY_LIBRARIES = (
+#: The libraries a run rests on: their versions are part of every key (a new numpy may change a number) and are
+#: recorded in every run's manifest and GeoPackage.
+LIBRARIES = (
     "numpy",
     "pandas",
     "scipy",
@@ -61,6 +62,8 @@ KEY_LIBRARIES = (
     "pydantic",
     "openpyxl",
     "xlsxwriter",
+    "gdal-utils",
+    "xstatic-leaflet",
 )
 
 
@@ -72,7 +75,7 @@ def code_version() -> str:
     for path in sorted(root.rglob("*.py")):
         h.update(path.relative_to(root).as_posix().encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
-    for name in KEY_LIBRARIES:
+    for name in LIBRARIES:
         try:
             h.update(f"{name}={metadata.version(name)}".encode())
         except metadata.PackageNotFoundError:

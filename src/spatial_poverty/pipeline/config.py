@@ -7,6 +7,8 @@ the folder of the YAML file, so a pipeline runs the same from any working direct
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +21,15 @@ from spatial_poverty.ingest.regions import REGIONS
 from spatial_poverty.pipeline.variables import INDICATORS, check_variables
 from spatial_poverty.validation import load_yaml_model
 
-__all__ = ["INDICATORS", "PipelineConfig", "check_source_ids", "load_config"]
+__all__ = [
+    "DISPLAY_SECTIONS",
+    "INDICATORS",
+    "PipelineConfig",
+    "check_source_ids",
+    "data_config",
+    "data_config_sha256",
+    "load_config",
+]
 
 
 class _Strict(BaseModel):
@@ -450,3 +460,18 @@ def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
     )
     _check_output_inside_project(cfg)
     return cfg
+
+
+#: Configuration sections that change how outputs look or where the cache is, not what the layers hold.
+DISPLAY_SECTIONS = ("map", "report", "cache")
+
+
+def data_config(cfg: PipelineConfig) -> dict[str, Any]:
+    """The configuration the layers rest on (every section but :data:`DISPLAY_SECTIONS`), as JSON values."""
+    return cfg.model_dump(mode="json", exclude=set(DISPLAY_SECTIONS))
+
+
+def data_config_sha256(cfg: PipelineConfig) -> str:
+    """SHA-256 of :func:`data_config` as canonical JSON (sorted keys): stored in the GeoPackage's record."""
+    text = json.dumps(data_config(cfg), sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

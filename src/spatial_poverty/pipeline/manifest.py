@@ -18,7 +18,7 @@ __all__ = ["build_manifest"]
 def build_manifest(ctx: StageContext) -> dict[str, Any]:
     """Everything the run's stages report, in the manifest's order (files, timings and stages aside)."""
     from spatial_poverty.ingest.municipalities import NOT_MUNICIPALITIES
-    from spatial_poverty.pipeline.stages.export import data_config_sha256
+    from spatial_poverty.pipeline.config import data_config_sha256
 
     cfg = ctx.cfg
     record: dict[str, Any] = ctx.optional("export", "record") or {}

@@ -12,7 +12,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from spatial_poverty.stats.labels import CLUSTER_LABELS, CLUSTER_LABELS_EL, NOT_SIGNIFICANT, NOT_SIGNIFICANT_EL
+from spatial_poverty.stats.labels import CLUSTER_EL, GISTAR_LABELS, GISTAR_LABELS_EL
 
 __all__ = ["changes_section", "partial_warning"]
 
@@ -60,10 +60,6 @@ _TEXT = {
         "these stages were computed: {stages}. It does not replace the published output.",
     },
 }
-_GI_EL = {3: "θερμό σημείο 99%", 2: "θερμό σημείο 95%", 1: "θερμό σημείο 90%", 0: "μη σημαντικό",
-          -1: "ψυχρό σημείο 90%", -2: "ψυχρό σημείο 95%", -3: "ψυχρό σημείο 99%"}  # fmt: skip
-_GI_EN = {3: "hot spot 99%", 2: "hot spot 95%", 1: "hot spot 90%", 0: "not significant", -1: "cold spot 90%",
-          -2: "cold spot 95%", -3: "cold spot 99%"}  # fmt: skip
 #: The class fields of pipeline.history.CLASS_FIELDS, in Greek (by layer prefix).
 _LABEL_EL = {
     "deprivation_index": "δεκατημόριο δείκτη (1 = περισσότερο αποστερημένο)",
@@ -72,7 +68,6 @@ _LABEL_EL = {
     "bilisa_": "διμεταβλητή συστάδα LISA",
     "municipal_access": "κατηγορία πρόσβασης (πληθυσμός x χρόνος)",
 }
-_CLUSTER_EL = {CLUSTER_LABELS[k]: v for k, v in CLUSTER_LABELS_EL.items()} | {NOT_SIGNIFICANT: NOT_SIGNIFICANT_EL}
 
 
 def _label(layer: str, field: str, labels: Mapping[str, str], lang: str) -> str:
@@ -87,9 +82,9 @@ def _value(field: str, value: Any, lang: str, t: Mapping[str, str]) -> str:
     if value is None:
         return t["absent"]
     if field == "gi_bin":
-        return (_GI_EL if lang == "el" else _GI_EN).get(int(value), str(value))
+        return (GISTAR_LABELS_EL if lang == "el" else GISTAR_LABELS).get(int(value), str(value))
     if field == "cluster" and lang == "el":
-        return _CLUSTER_EL.get(str(value), str(value))
+        return CLUSTER_EL.get(str(value), str(value))
     return str(value)
 
 

@@ -29,13 +29,12 @@ from spatial_poverty.report.layers import FIGURES_DIR, RunLayers, read_run_layer
 if TYPE_CHECKING:
     from spatial_poverty.maps.static import Lang
 
-from spatial_poverty.stats.labels import CLUSTER_LABELS, CLUSTER_LABELS_EL, NOT_SIGNIFICANT
+from spatial_poverty.stats.labels import CLUSTER_EL, NOT_SIGNIFICANT
 
 __all__ = ["TEXT", "build_report", "write_report"]
 
 logger = logging.getLogger(__name__)
 
-_CLUSTER_EL = {CLUSTER_LABELS[k]: v for k, v in CLUSTER_LABELS_EL.items()} | {NOT_SIGNIFICANT: "μη σημαντικό"}
 
 #: Every fixed text of the report, per language.
 TEXT: dict[str, dict[str, str]] = {
@@ -528,7 +527,7 @@ def build_report(
                 "EI": fmt(gm.get("EI"), 4),
                 "z": fmt(gm.get("z_sim"), 2),
                 "p": fmt(gm.get("p_sim"), 3),
-                "counts": ", ".join(f"{_CLUSTER_EL.get(k, k) if el else k}: {v}" for k, v in counts.items()),
+                "counts": ", ".join(f"{CLUSTER_EL.get(k, k) if el else k}: {v}" for k, v in counts.items()),
             }
         )
     rule = _significance_rule(manifest, t, label, el)
@@ -602,7 +601,7 @@ def build_report(
         row = [code, names[code], *[fmt(munis.at[code, c], 0 if c.startswith("pop_") else 2) for c in cols]]
         for v in lisa_cols:
             c = layers.lisa[v]["cluster"].get(code, NOT_SIGNIFICANT)
-            row.append(_CLUSTER_EL.get(c, c) if el else c)
+            row.append(CLUSTER_EL.get(c, c) if el else c)
         rows.append(row)
 
     w = manifest.get("weights", {})
@@ -709,7 +708,7 @@ def _cluster_members(frame: pd.DataFrame, names: pd.Series, t: Mapping[str, str]
     if sig.empty:
         return t["none_significant"]
     return "; ".join(
-        f"{_CLUSTER_EL.get(c, c) if el else c}: {', '.join(names[i] for i in sorted(g.index, key=names.get))}"
+        f"{CLUSTER_EL.get(c, c) if el else c}: {', '.join(names[i] for i in sorted(g.index, key=names.get))}"
         for c, g in sig.groupby("cluster", sort=True)
     )
 

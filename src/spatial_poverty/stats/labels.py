@@ -6,8 +6,17 @@ loading the numerical libraries the statistics need.
 
 from __future__ import annotations
 
-__all__ = ["CLUSTER_LABELS", "CLUSTER_LABELS_EL", "NOT_SIGNIFICANT", "NOT_SIGNIFICANT_EL", "NO_NEIGHBOURS",
-           "NO_NEIGHBOURS_EL"]  # fmt: skip
+__all__ = [
+    "CLUSTER_EL",
+    "CLUSTER_LABELS",
+    "CLUSTER_LABELS_EL",
+    "GISTAR_LABELS",
+    "GISTAR_LABELS_EL",
+    "NOT_SIGNIFICANT",
+    "NOT_SIGNIFICANT_EL",
+    "NO_NEIGHBOURS",
+    "NO_NEIGHBOURS_EL",
+]
 
 #: Quadrant codes (esda's ``q``) and their GeoDa labels.
 CLUSTER_LABELS: dict[int, str] = {1: "High-High", 2: "Low-High", 3: "Low-Low", 4: "High-Low"}
@@ -20,6 +29,29 @@ CLUSTER_LABELS_EL: dict[int, str] = {
 }
 NOT_SIGNIFICANT = "not significant"
 NOT_SIGNIFICANT_EL = "μη σημαντικό"
+#: A published cluster label (``cluster`` field: "High-High", ..., "not significant") -> its Greek label.
+CLUSTER_EL: dict[str, str] = {CLUSTER_LABELS[k]: v for k, v in CLUSTER_LABELS_EL.items()} | {
+    NOT_SIGNIFICANT: NOT_SIGNIFICANT_EL
+}
+#: Gi* bins (-3..3, ArcGIS's Gi_Bin) in English and Greek.
+GISTAR_LABELS: dict[int, str] = {
+    3: "hot spot 99%",
+    2: "hot spot 95%",
+    1: "hot spot 90%",
+    0: NOT_SIGNIFICANT,
+    -1: "cold spot 90%",
+    -2: "cold spot 95%",
+    -3: "cold spot 99%",
+}
+GISTAR_LABELS_EL: dict[int, str] = {
+    3: "θερμό σημείο 99%",
+    2: "θερμό σημείο 95%",
+    1: "θερμό σημείο 90%",
+    0: NOT_SIGNIFICANT_EL,
+    -1: "ψυχρό σημείο 90%",
+    -2: "ψυχρό σημείο 95%",
+    -3: "ψυχρό σημείο 99%",
+}
 #: A unit without neighbours (an island the weights leave alone): no local statistic.
 NO_NEIGHBOURS = "no neighbours"
 NO_NEIGHBOURS_EL = "χωρίς γείτονες"

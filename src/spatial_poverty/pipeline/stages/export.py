@@ -8,32 +8,16 @@ library versions, data years, and the configuration of the stages that made them
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
-from spatial_poverty.pipeline.config import PipelineConfig
+from spatial_poverty.pipeline.config import DISPLAY_SECTIONS, PipelineConfig, data_config, data_config_sha256
 from spatial_poverty.pipeline.names import source_ids
 from spatial_poverty.pipeline.stage import Stage
 
 if TYPE_CHECKING:
     from spatial_poverty.pipeline.stage import StageContext
 
-__all__ = ["DISPLAY_SECTIONS", "STAGE", "data_config", "data_config_sha256"]
-
-#: Configuration sections that change how outputs look or where the cache is, not what the layers hold.
-DISPLAY_SECTIONS = ("map", "report", "cache")
-
-
-def data_config(cfg: PipelineConfig) -> dict[str, Any]:
-    """The configuration the layers rest on (every section but :data:`DISPLAY_SECTIONS`), as JSON values."""
-    return cfg.model_dump(mode="json", exclude=set(DISPLAY_SECTIONS))
-
-
-def data_config_sha256(cfg: PipelineConfig) -> str:
-    """SHA-256 of :func:`data_config` as canonical JSON (sorted keys): stored in the GeoPackage's record."""
-    text = json.dumps(data_config(cfg), sort_keys=True, ensure_ascii=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+__all__ = ["STAGE", "versions"]
 
 
 def versions() -> dict[str, str]:
@@ -45,12 +29,10 @@ def versions() -> dict[str, str]:
     import pyproj
 
     from spatial_poverty import __version__
+    from spatial_poverty.pipeline.cache import LIBRARIES
 
     out = {"python": platform.python_version(), "spatial_poverty": __version__}
-    for name in (
-        "numpy", "pandas", "scipy", "geopandas", "shapely", "pyogrio", "pyproj", "libpysal", "esda", "mapclassify",
-        "folium", "branca", "pydantic", "gdal-utils", "xstatic-leaflet",
-    ):  # fmt: skip
+    for name in LIBRARIES:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
