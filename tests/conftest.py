@@ -58,7 +58,8 @@ def pipeline_source_ids() -> list[str]:
     """Every catalogue id the shipped pipelines and their targets read."""
     ids = dict.fromkeys(TARGET_SOURCES)
     for path in sorted((ROOT / "pipelines").glob("*.yaml")):
-        ids.update(dict.fromkeys(yaml.safe_load(path.read_text(encoding="utf-8")).get("sources", {}).values()))
+        sources = yaml.safe_load(path.read_text(encoding="utf-8")).get("sources", {})
+        ids.update(dict.fromkeys(v for v in sources.values() if isinstance(v, str)))  # registers: imported files
     return list(ids)
 
 

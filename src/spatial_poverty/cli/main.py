@@ -1,4 +1,5 @@
-"""The ``spatial-poverty`` command: ``run``, ``validate``, ``data sync``, ``diff`` and ``cache``.
+"""The ``spatial-poverty`` command: ``run``, ``validate``, ``data sync|import|synthetic-registers``, ``diff`` and
+``cache``.
 
 Only this module prints and configures logging; the library logs through ``logging.getLogger(__name__)``.
 
@@ -23,6 +24,7 @@ from rich.console import Console
 from spatial_poverty.cli.common import EXIT_CODES, Terminated, err
 from spatial_poverty.cli.common import configure_logging as _configure_logging
 from spatial_poverty.cli.common import errors as _errors
+from spatial_poverty.cli.registers import data_import, data_synthetic_registers
 from spatial_poverty.cli.runs import cache_app, diff
 from spatial_poverty.cli.sae import sae_app
 from spatial_poverty.cli.stats import stats_app
@@ -40,8 +42,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 data_app = typer.Typer(
-    help="The input data: copy the catalogued files into data/raw and verify them.", no_args_is_help=True
+    help="The input data: copy the catalogued files into data/raw and verify them; import the observatory's own.",
+    no_args_is_help=True,
 )
+data_app.command("import")(data_import)
+data_app.command("synthetic-registers")(data_synthetic_registers)
 app.add_typer(data_app, name="data")
 app.add_typer(stats_app, name="stats")
 app.add_typer(sae_app, name="sae")

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,11 +24,14 @@ from spatial_poverty.errors import ConfigError, DataSourceError
 
 __all__ = [
     "BUNDLE_ENV",
+    "LOCAL_CATALOGUE",
     "Catalogue",
     "Source",
     "SyncReport",
+    "catalogue_sha256",
     "default_bundle_dir",
     "load_catalogue",
+    "local_catalogue_path",
     "sha256_file",
     "sync",
     "verify",
@@ -37,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 #: Environment variable naming the folder that holds the offline bundle.
 BUNDLE_ENV = "SPATIAL_POVERTY_BUNDLE"
+#: The observatory's own files (``spatial-poverty data import``) are catalogued beside the public catalogue, in
+#: ``<catalogue>.local.yaml`` (``data/raw/catalogue.local.yaml``): never versioned, never synced from the bundle.
+LOCAL_CATALOGUE = ".local.yaml"
 
 
 class Source(BaseModel):
@@ -61,6 +68,8 @@ class Source(BaseModel):
     crs: str
     year: str | None = None
     notes: str | None = None
+    #: "bundle": a public file that ``data sync`` copies; "import": a file ``data import`` checked and copied.
+    origin: Literal["bundle", "import"] = "bundle"
 
     def where_to_get(self) -> str:
         """A sentence telling a user where this file comes from."""
@@ -89,15 +98,46 @@ class Catalogue(BaseModel):
         return [s.id for s in self.sources]
 
 
+def local_catalogue_path(path: str | os.PathLike[str]) -> Path:
+    """Where the imported files of a catalogue are listed: ``catalogue.yaml`` -> ``catalogue.local.yaml``."""
+    path = Path(path)
+    return path.with_name(path.stem + LOCAL_CATALOGUE)
+
+
+def catalogue_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of the catalogue and, when there is one, of its local part (the imported files)."""
+    h = hashlib.sha256(Path(path).read_bytes())
+    local = local_catalogue_path(path)
+    if local.is_file():
+        h.update(local.read_bytes())
+    return h.hexdigest()
+
+
 def load_catalogue(path: str | os.PathLike[str]) -> Catalogue:
-    """Read and validate the catalogue file.
+    """Read and validate the catalogue file, with the files imported into it (:func:`local_catalogue_path`).
 
     Raises
     ------
     ConfigError
-        If the file is missing, is not YAML, or an entry does not match the schema (ids must be unique).
+        If a file is missing, is not YAML, or an entry does not match the schema (ids must be unique across both).
     """
-    path = Path(path)
+    cat = _load_one(Path(path))
+    local = local_catalogue_path(path)
+    if local.is_file():
+        imported = _load_one(local)
+        bad = [s.id for s in imported.sources if s.origin != "import"]
+        if bad:
+            raise ConfigError(f"data catalogue {local}: entries {bad} need origin: import (they are imported files)")
+        cat = Catalogue(version=cat.version, sources=(*cat.sources, *imported.sources))
+    seen: set[str] = set()
+    for s in cat.sources:
+        if s.id in seen:
+            raise ConfigError(f"data catalogue {path} (with {local.name}): id {s.id!r} appears twice")
+        seen.add(s.id)
+    return cat
+
+
+def _load_one(path: Path) -> Catalogue:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -108,11 +148,6 @@ def load_catalogue(path: str | os.PathLike[str]) -> Catalogue:
         cat = Catalogue.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"data catalogue {path} does not match the schema:\n{exc}") from exc
-    seen: set[str] = set()
-    for s in cat.sources:
-        if s.id in seen:
-            raise ConfigError(f"data catalogue {path}: id {s.id!r} appears twice")
-        seen.add(s.id)
     return cat
 
 
@@ -173,7 +208,7 @@ def sync(
     """
     bundle = Path(bundle_dir)
     raw = Path(raw_dir)
-    sources = _select(catalogue, ids)
+    sources = [s for s in _select(catalogue, ids) if s.origin == "bundle"]  # imported files are not in the bundle
     if not bundle.is_dir():
         raise DataSourceError(f"the data bundle folder {bundle} does not exist; pass --from DIR or set ${BUNDLE_ENV}")
     problems: list[str] = []
@@ -238,7 +273,9 @@ def verify(catalogue: Catalogue, raw_dir: str | os.PathLike[str], ids: Iterable[
     out: dict[str, str] = {}
     for s in _select(catalogue, ids):
         f = raw / s.path
-        if not f.is_file():
+        if not f.is_file() and s.origin == "import":
+            problems.append(f"{f} (source {s.id}) is missing; import it again with `spatial-poverty data import`")
+        elif not f.is_file():
             problems.append(f"{f} (source {s.id}) is missing; run `spatial-poverty data sync` or {s.where_to_get()}")
             continue
         digest = sha256_file(f)

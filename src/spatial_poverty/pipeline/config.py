@@ -13,12 +13,13 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 from spatial_poverty.errors import ConfigError
 from spatial_poverty.indices.spec import IndexSpec
 from spatial_poverty.ingest.regions import REGIONS
 from spatial_poverty.pipeline.variables import INDICATORS, check_variables
+from spatial_poverty.registers.spec import RegisterAnalysis, RegisterSource, check_registers
 from spatial_poverty.validation import load_yaml_model
 
 __all__ = [
@@ -100,6 +101,31 @@ class Sources(_Strict):
     osm_points: str | None = None
     marnet_nodes: str | None = None
     marnet_edges: str | None = None
+    # The observatory's registers (benefits, registered unemployed): one entry per register, its file(s) by
+    # catalogue id (``spatial-poverty data import``); see spatial_poverty.registers.spec and docs/registers.md.
+    registers: dict[str, RegisterSource] = Field(default_factory=dict)
+
+    @field_validator("registers")
+    @classmethod
+    def _registers(cls, v: dict[str, RegisterSource]) -> dict[str, RegisterSource]:
+        return check_registers(v)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_registers(self, handler: Any) -> Any:
+        """Without registers the section stays a flat map of catalogue ids, as it was before registers existed."""
+        out = handler(self)
+        if isinstance(out, dict) and not out.get("registers"):
+            out.pop("registers", None)
+        return out
+
+    def catalogue_ids(self) -> dict[str, str]:
+        """Every catalogue id named here, by its key (``registers.<name>`` or ``registers.<name>.<period>``)."""
+        out = {k: v for k, v in self.model_dump(exclude={"registers"}).items() if v is not None}
+        for name, reg in self.registers.items():
+            if reg.source is not None:
+                out[f"registers.{name}"] = reg.source
+            out.update({f"registers.{name}.{p}": sid for p, sid in reg.per_period.items()})
+        return out
 
 
 class Weights(_Strict):
@@ -358,6 +384,8 @@ class PipelineConfig(_Strict):
     report: ReportOptions = Field(default_factory=ReportOptions)
     # Access to social services (optional): layers services, settlement_access, municipal_access.
     access: AccessOptions | None = None
+    # Rates, disclosure control and statistics over time of the registers of sources.registers.
+    registers: RegisterAnalysis = Field(default_factory=RegisterAnalysis)
     cache: CacheOptions = Field(default_factory=CacheOptions)
 
     # Set by load_config: where the file is, and its checksum (not part of the YAML).
@@ -387,6 +415,15 @@ class PipelineConfig(_Strict):
         missing = [k for k in need if not getattr(self.sources, k)]
         if missing:
             raise ValueError(f"the access section needs sources {list(need)}; missing {missing}")
+        return self
+
+    @model_validator(mode="after")
+    def _register_sources(self) -> PipelineConfig:
+        if self.sources.registers and (missing := [k for k in HARMONISE_SOURCES if not getattr(self.sources, k)]):
+            raise ValueError(
+                f"sources.registers needs the crosswalk of the national table (sources {list(HARMONISE_SOURCES)}); "
+                f"missing {missing}"
+            )
         return self
 
     def resolve(self, p: Path) -> Path:
@@ -424,11 +461,19 @@ def check_source_ids(cfg: PipelineConfig, known: list[str], catalogue: Path) -> 
     ------
     ConfigError
     """
-    bad = [f"sources.{k}: {v!r}" for k, v in cfg.sources.model_dump().items() if v is not None and v not in known]
+    bad = [f"sources.{k}: {v!r}" for k, v in cfg.sources.catalogue_ids().items() if v not in known]
     if bad:
+        registers = any(b.startswith("sources.registers.") for b in bad)
+        hint = (
+            " A register file enters the catalogue with `spatial-poverty data import FILE --pipeline "
+            f"{cfg.config_file} --register NAME` (synthetic ones: `spatial-poverty data synthetic-registers "
+            f"{cfg.config_file}`)."
+            if registers
+            else ""
+        )
         raise ConfigError(
-            f"{cfg.config_file}: {len(bad)} source id(s) not in the data catalogue {catalogue}: {'; '.join(bad)}. "
-            f"The catalogue lists: {', '.join(known)}"
+            f"{cfg.config_file}: {len(bad)} source id(s) not in the data catalogue {catalogue}: {'; '.join(bad)}."
+            f"{hint} The catalogue lists: {', '.join(known)}"
         )
 
 

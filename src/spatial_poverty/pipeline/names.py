@@ -11,11 +11,22 @@ from spatial_poverty.pipeline.config import ACCESS_SOURCES, CONTEXT_SOURCES, HAR
 if TYPE_CHECKING:
     from spatial_poverty.pipeline.config import PipelineConfig
 
-__all__ = ["FIGURES_DIR", "FIGURE_FORMATS", "bivariate_name", "local_layers", "source_ids"]
+__all__ = [
+    "FIGURES_DIR",
+    "FIGURE_FORMATS",
+    "REGISTER_FILES",
+    "bivariate_name",
+    "local_layers",
+    "register_figure_names",
+    "register_layers",
+    "source_ids",
+]
 
 #: The folder of the static figures in a published run, and their formats (``maps.static.save_figure``'s default).
 FIGURES_DIR = "figures"
 FIGURE_FORMATS = ("png", "pdf")
+#: The files of the registers stage: its data-quality table (CSV, HTML) and the counts of divided 2011 units.
+REGISTER_FILES = ("registers_quality.csv", "registers_quality.html", "register_splits.csv")
 
 
 def source_ids(cfg: PipelineConfig) -> list[str]:
@@ -28,6 +39,7 @@ def source_ids(cfg: PipelineConfig) -> list[str]:
     if cfg.access is not None:
         keys += ACCESS_SOURCES
     ids = [s.boundaries, s.population, *(getattr(s, k) for k in keys if getattr(s, k, None))]
+    ids += [sid for reg in s.registers.values() for sid in reg.source_ids]
     return list(dict.fromkeys(ids))
 
 
@@ -39,3 +51,13 @@ def bivariate_name(x: str, y: str) -> str:
 def local_layers(cfg: PipelineConfig) -> dict[str, str]:
     """``lisa_<var>``, ``gistar_<var>``, ``local_geary_<var>`` (one layer per local statistic and variable): var."""
     return {f"{stat}_{v}": v for v in cfg.statistics.variables for stat in cfg.statistics.local_statistics}
+
+
+def register_layers(cfg: PipelineConfig) -> list[str]:
+    """``register_<name>`` (municipality x period) and ``register_<name>_trend`` of every register."""
+    return [f"register_{name}{tail}" for name in cfg.sources.registers for tail in ("", "_trend")]
+
+
+def register_figure_names(cfg: PipelineConfig) -> list[str]:
+    """The figures of every register: its rate per region over time and its latest smoothed rates."""
+    return [f"register_{name}_{kind}" for name in cfg.sources.registers for kind in ("series", "map")]

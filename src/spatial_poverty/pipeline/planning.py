@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING
 
 from spatial_poverty.errors import ConfigError
 from spatial_poverty.pipeline.config import CONTEXT_SOURCES
-from spatial_poverty.pipeline.names import FIGURE_FORMATS, FIGURES_DIR, bivariate_name, local_layers, source_ids
+from spatial_poverty.pipeline.names import (
+    FIGURE_FORMATS,
+    FIGURES_DIR,
+    REGISTER_FILES,
+    bivariate_name,
+    local_layers,
+    register_figure_names,
+    register_layers,
+    source_ids,
+)
 
 if TYPE_CHECKING:
     from spatial_poverty.ingest.catalogue import Catalogue
@@ -164,6 +173,7 @@ def _layers(cfg: PipelineConfig) -> list[str]:
         layers.append("regions")
     if cfg.access is not None:
         layers += ["services", "settlement_access", "municipal_access"]
+    layers += register_layers(cfg)
     layers += list(local_layers(cfg))
     layers += [bivariate_name(x, y) for x, y in cfg.statistics.bivariate]
     return layers
@@ -181,6 +191,7 @@ def _figures(cfg: PipelineConfig) -> list[str]:
     figures += [bivariate_name(x, y) for x, y in st.bivariate]
     if cfg.report.targets is not None:
         figures.append("targets")
+    figures += register_figure_names(cfg)
     return figures
 
 
@@ -192,6 +203,10 @@ def _files(cfg: PipelineConfig, layers: list[str], figures: list[str]) -> list[s
         csvs.append("services_issues.csv")
     if cfg.report.targets is not None:
         csvs.append("targets.csv")
+    named_files: list[str] = []
+    if cfg.sources.registers:
+        csvs += [f for f in REGISTER_FILES if f.endswith(".csv")]
+        named_files += [f for f in REGISTER_FILES if not f.endswith(".csv")]
     formats = cfg.export.formats
     if "csv" in formats:
         csvs += [f"{layer}.csv" for layer in layers]
@@ -201,7 +216,7 @@ def _files(cfg: PipelineConfig, layers: list[str], figures: list[str]) -> list[s
     xlsx += [c[: -len(".csv")] + ".xlsx" for c in csvs]  # every CSV has an .xlsx beside it
     geojson = [f"{layer}.geojson" for layer in layers] if "geojson" in formats else []
     figure_files = [f"{FIGURES_DIR}/{f}.{fmt}" for f in figures for fmt in FIGURE_FORMATS]
-    named = [f"{cfg.name}.gpkg", "map.html", "quality.html", "report.html", "manifest.json", "run.log"]
+    named = [f"{cfg.name}.gpkg", "map.html", "quality.html", "report.html", "manifest.json", "run.log", *named_files]
     return sorted(set(named + csvs + xlsx + geojson + figure_files))
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from spatial_poverty.errors import ConfigError
 from spatial_poverty.export import check_target, discard_staging, make_staging, publish, recover, run_lock
 from spatial_poverty.ingest import load_catalogue, verify
-from spatial_poverty.ingest.catalogue import sha256_file
+from spatial_poverty.ingest.catalogue import catalogue_sha256, sha256_file
 from spatial_poverty.pipeline.cache import StageCache, code_version, stage_key
 from spatial_poverty.pipeline.graph import partial_selection, stage_order
 from spatial_poverty.pipeline.history import HISTORY_DIR, history_record, load_history, record_name, unit_classes
@@ -224,7 +224,7 @@ class _Walk:
         }
         self.ctx = StageContext(cfg, self.staging, catalogue, raw, checksums, self.started, self.run_id,
                                 self.product, self._available, extra, self.order)  # fmt: skip
-        base = {"code": code_version(), "catalogue": sha256_file(cfg.resolve(cfg.paths.catalogue))}
+        base = {"code": code_version(), "catalogue": catalogue_sha256(cfg.resolve(cfg.paths.catalogue))}
         for stage in self.order:
             self.keys[stage.name] = self._key(stage, base, checksums)
         for stage in self.order:

@@ -106,6 +106,8 @@ def config_value(cfg: PipelineConfig, key: str) -> Any:
         return dump(mode="json")
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, dict):
+        return {k: (v.model_dump(mode="json") if hasattr(v, "model_dump") else v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [str(v) if isinstance(v, Path) else v for v in value]
     return value if isinstance(value, str | int | float | bool) else str(value)

@@ -25,6 +25,7 @@ from spatial_poverty.formatting import MISSING, integer, number, percent, years_
 from spatial_poverty.report.access import access_section
 from spatial_poverty.report.changes import changes_section, partial_warning
 from spatial_poverty.report.layers import FIGURES_DIR, RunLayers, read_run_layers
+from spatial_poverty.report.registers import registers_section
 
 if TYPE_CHECKING:
     from spatial_poverty.maps.static import Lang
@@ -365,6 +366,7 @@ tr.old td { background: #fff3e0; }
 </section>
 
 {{ access }}
+{{ registers }}
 <section id="quality">
 <h2>{{ t.quality }}</h2>
 {% if quality is not none %}
@@ -652,6 +654,7 @@ def build_report(
         figures=figs,
         attribution=attribution,
         access=access_section(folder, manifest, lang),
+        registers=registers_section(manifest, lang),
         changes=changes_section(manifest, lang),
         partial=partial_warning(manifest, lang),
     )

@@ -66,10 +66,20 @@ def _index_report(ctx: StageContext, vintages: Any) -> dict[str, Any] | None:
     }
 
 
+def _notes(ctx: StageContext, layers: dict[str, Any], vintage: Any, index_name: str | None) -> dict[str, str]:
+    """Each layer's description: its data years (vintage), or what the stage that made it says (``layer_notes``)."""
+    from spatial_poverty.pipeline.vintage import layer_notes
+
+    notes = layer_notes(layers, vintage, index_name=index_name)
+    for made in ctx.collected("layer_notes").values():
+        notes.update(made)
+    return notes
+
+
 def _run(ctx: StageContext) -> dict[str, Any]:
     from spatial_poverty.export import gpkg_timestamp
     from spatial_poverty.export.delivery import Delivery, SourceRef, write_delivery
-    from spatial_poverty.pipeline.vintage import layer_notes, pipeline_vintages, vintage_manifest
+    from spatial_poverty.pipeline.vintage import pipeline_vintages, vintage_manifest
 
     cfg, catalogue = ctx.cfg, ctx.catalogue
     gdf = ctx.product("harmonise", "municipalities")
@@ -120,7 +130,7 @@ def _run(ctx: StageContext) -> dict[str, Any]:
             for s in sources
         ],
         record=record,
-        layer_notes=layer_notes(layers, record["vintage"], index_name=index_name),
+        layer_notes=_notes(ctx, layers, record["vintage"], index_name),
     )
     delivered = write_delivery(ctx.staging, layers, delivery, formats=cfg.export.formats)
     return {
@@ -139,7 +149,7 @@ STAGE = Stage(
     ),
     config=tuple(k for k, f in PipelineConfig.model_fields.items() if not f.exclude and k not in DISPLAY_SECTIONS),
     needs=("ingest", "harmonise", "weights", "index", "statistics"),
-    collects=("layers", "record"),
+    collects=("layers", "record", "layer_notes"),
     products=("record", "layers", "delivered"),
     inputs=source_ids,
     # The index recipe counts data years up to the release date, or to the year of the run without one.
