@@ -337,7 +337,9 @@ def demo_run(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     for entry in raw_dir.iterdir():
         (raw / entry.name).symlink_to(entry)
     (raw / "catalogue.yaml").write_text(CATALOGUE.read_text(encoding="utf-8"), encoding="utf-8")
-    (work / "pipelines").mkdir()
+    (work / "pipelines" / "targets").mkdir(parents=True)
+    targets = (ROOT / "pipelines" / "targets" / "registers_demo.yaml").read_text(encoding="utf-8")
+    (work / "pipelines" / "targets" / "registers_demo.yaml").write_text(targets, encoding="utf-8")
     cfg = work / "pipelines" / "registers_demo.yaml"
     cfg.write_text((ROOT / "pipelines" / "registers_demo.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     (work / "pyproject.toml").write_text("", encoding="utf-8")
@@ -434,3 +436,30 @@ def test_demo_dry_run_plan_is_what_the_run_published(demo_run: Path) -> None:
     assert set(plan.files) == published | {"manifest.json"}
     assert plan.layers == list(man["layers"]) and plan.figures == list(man["figures"])
     assert [k for k, _ in plan.inputs if "." not in k] == [i["id"] for i in man["inputs"]]
+
+
+def test_demo_targets_follow_a_register(demo_run: Path) -> None:
+    """A target may name a register of the run (indicator register:kea): its series is the run's regional rate."""
+    out = demo_run / "data" / "processed" / "registers_demo"
+    t = pd.read_csv(out / "targets.csv").set_index("id")
+    assert set(t.index) == {"kea_el42", "kea_el"}
+    assert (t["latest_year"] == 2024).all() and (t["status"] != "no data").all()
+    assert ((t["baseline_in_source"] - t["baseline_value"]).abs() < 0.05).all()  # the baselines are the run's 2023
+
+
+def test_a_target_on_an_undeclared_register_is_refused(tmp_path: Path) -> None:
+    from spatial_poverty.targets import load_targets
+    from spatial_poverty.targets.schema import register_targets
+
+    doc = yaml.safe_load((ROOT / "pipelines" / "targets" / "registers_demo.yaml").read_text(encoding="utf-8"))
+    doc["targets"][0]["indicator"] = "register:housing"
+    f = tmp_path / "t.yaml"
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    targets = load_targets(f)
+    assert register_targets(targets, ["kea", "housing"]) == {"kea_el42": "housing", "kea_el": "kea"}
+    with pytest.raises(ConfigError, match=r"\['kea_el42'\] follow register\(s\) \['housing'\]"):
+        register_targets(targets, ["kea"])
+    doc["targets"][0]["indicator"] = "register:Bad-Name"
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match="register:<name>"):
+        load_targets(f)

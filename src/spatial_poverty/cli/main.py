@@ -110,8 +110,10 @@ def _target_input_ids(cfg: PipelineConfig) -> list[str]:
         return []
     from spatial_poverty.ingest import load_catalogue
     from spatial_poverty.targets import load_targets, target_sources
+    from spatial_poverty.targets.schema import register_targets
 
     targets = load_targets(cfg.resolve(cfg.report.targets))
+    register_targets(targets, cfg.sources.registers)
     return target_sources(targets, load_catalogue(cfg.resolve(cfg.paths.catalogue)).ids)
 
 

@@ -10,20 +10,9 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial_poverty.maps.static import choropleth, save_figure
-from spatial_poverty.registers.rates import PER
+from spatial_poverty.registers.rates import regional_series
 
 __all__ = ["regional_series", "register_figures"]
-
-
-def regional_series(rates: pd.DataFrame, region: pd.Series) -> pd.DataFrame:
-    """Per region and period: the known counts, their denominator and the rate per 1,000 (municipalities with an
-    unknown count are left out of both)."""
-    known = rates[rates["count"].notna()].copy()
-    known["region"] = known["code"].map(region)
-    grp = known.groupby(["region", "period"])
-    out = pd.DataFrame({"count": grp["count"].sum().astype(int), "denominator": grp["denominator"].sum()})
-    out["rate"] = out["count"] / out["denominator"] * PER
-    return out.reset_index()
 
 
 def register_figures(

@@ -20,7 +20,7 @@ import pandas as pd
 
 from spatial_poverty.stats.rates import eb_rate
 
-__all__ = ["PER", "published", "register_rates"]
+__all__ = ["PER", "published", "regional_series", "register_rates", "yearly_regional_rates"]
 
 #: Rates are per this many people (or households) of the denominator.
 PER = 1000.0
@@ -91,3 +91,27 @@ def published(rates: pd.DataFrame) -> pd.DataFrame:
     out["rate"] = out["rate"].mask(hide)
     out["rate_eb"] = out["rate_eb"].mask(hide | out["imputed"].to_numpy(bool))
     return out
+
+
+def regional_series(rates: pd.DataFrame, region: pd.Series) -> pd.DataFrame:
+    """Per region and period: the known counts, their denominator and the rate per 1,000 (municipalities with an
+    unknown count are left out of both)."""
+    known = rates[rates["count"].notna()].copy()
+    known["region"] = known["code"].map(region)
+    grp = known.groupby(["region", "period"])
+    out = pd.DataFrame({"count": grp["count"].sum().astype(int), "denominator": grp["denominator"].sum()})
+    out["rate"] = out["count"] / out["denominator"] * PER
+    return out.reset_index()
+
+
+def yearly_regional_rates(rates: pd.DataFrame, region: pd.Series, *, all_regions: int = 13) -> pd.DataFrame:
+    """``geo``, ``year``, ``value``: each region's rate per 1,000, the mean over the periods of the year present
+    (what a target on a register follows); ``EL`` too when the run covers all of Greece's ``all_regions``."""
+    series = regional_series(rates, region)
+    if series["region"].nunique() == all_regions:
+        whole = series.groupby("period")[["count", "denominator"]].sum().reset_index()
+        whole["rate"] = whole["count"] / whole["denominator"] * PER
+        series = pd.concat([series, whole.assign(region="EL")], ignore_index=True)
+    series["year"] = series["period"].str[:4].astype(int)
+    out = series.groupby(["region", "year"])["rate"].mean().reset_index()
+    return out.rename(columns={"region": "geo", "rate": "value"})

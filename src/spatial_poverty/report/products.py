@@ -210,13 +210,19 @@ def draw_run_map(
 
 
 def run_targets(
-    cfg: PipelineConfig, staging: Path, *, lang: Lang, attribution: str
+    cfg: PipelineConfig,
+    staging: Path,
+    *,
+    lang: Lang,
+    attribution: str,
+    register_series: Mapping[str, pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]], list[Path], list[Path], list[str]]:
     """Evaluate the run's targets file: ``targets.csv`` and ``figures/targets.*``; the inputs used and the
-    chart's text defects."""
+    chart's text defects. ``register_series``: the series of the run's registers (``register:<name>``)."""
     from spatial_poverty.maps.layout import text_defects
     from spatial_poverty.maps.static import save_figure
     from spatial_poverty.targets import evaluate_targets, load_targets, read_series, target_sources, targets_chart
+    from spatial_poverty.targets.schema import register_targets
 
     if cfg.report.targets is None:  # pragma: no cover - the caller checks
         raise ConfigError("no targets file configured")
@@ -226,6 +232,8 @@ def run_targets(
     ids = target_sources(targets, catalogue.ids)
     checksums = verify(catalogue, raw, ids)
     series = read_series(targets, {i: raw / catalogue[i].path for i in ids})
+    register_targets(targets, cfg.sources.registers)  # every register a target follows is in the run
+    series.update(register_series or {})
     table = evaluate_targets(targets, series)
     csv = staging / "targets.csv"
     neutralise_frame(table).to_csv(csv, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")

@@ -32,7 +32,7 @@ import pandas as pd
 
 from spatial_poverty.errors import IngestError
 from spatial_poverty.targets.schema import TargetsFile
-from spatial_poverty.targets.series import INDICATORS
+from spatial_poverty.targets.series import indicator_for
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -95,7 +95,7 @@ def read_series(targets: TargetsFile, paths: Mapping[str, Path]) -> dict[str, pd
     """
     out: dict[str, pd.DataFrame] = {}
     for t in targets.targets:
-        src = INDICATORS[t.indicator].source_for(t.area)
+        src = indicator_for(t.indicator).source_for(t.area)
         if src is None or src[0] in out:
             continue
         sid, reader = src
@@ -112,7 +112,8 @@ def evaluate_targets(targets: TargetsFile, series: Mapping[str, pd.DataFrame]) -
     ----------
     targets : TargetsFile
     series : mapping
-        Catalogue id to a ``geo, year, value`` table (:func:`read_series`).
+        Catalogue id to a ``geo, year, value`` table (:func:`read_series`); a register's indicator
+        (``register:<name>``) to its series, made by the run.
 
     Returns
     -------
@@ -121,11 +122,12 @@ def evaluate_targets(targets: TargetsFile, series: Mapping[str, pd.DataFrame]) -
     """
     rows = []
     for t in targets.targets:
-        ind = INDICATORS[t.indicator]
+        ind = indicator_for(t.indicator)
         src = ind.source_for(t.area)
+        key = src[0] if src is not None else t.indicator  # a register's series is keyed by its indicator
         obs = pd.DataFrame(columns=["year", "value"])
-        if src is not None and src[0] in series:
-            s = series[src[0]]
+        if key in series:
+            s = series[key]
             obs = s[s["geo"] == t.area].sort_values("year")
         at_base = obs.loc[obs["year"] == t.baseline.year, "value"]
         in_source = float(at_base.iloc[0]) if len(at_base) else np.nan
@@ -167,7 +169,7 @@ def evaluate_targets(targets: TargetsFile, series: Mapping[str, pd.DataFrame]) -
                 "expected_share": expected,
                 "status": status,
                 "status_el": STATUS_EL[status],
-                "source_id": src[0] if src else "",
+                "source_id": key,
                 "baseline_source": t.source,
                 "note": t.note or "",
             }

@@ -9,6 +9,7 @@ name and the keys allowed at that place, as in the pipeline configuration.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
@@ -19,7 +20,7 @@ from spatial_poverty.errors import ConfigError
 from spatial_poverty.ingest.regions import REGIONS
 from spatial_poverty.validation import load_yaml_model
 
-__all__ = ["Point", "Target", "TargetsFile", "load_targets", "target_sources"]
+__all__ = ["Point", "Target", "TargetsFile", "load_targets", "register_targets", "target_sources"]
 
 
 class _Strict(BaseModel):
@@ -50,10 +51,15 @@ class Target(_Strict):
     @field_validator("indicator")
     @classmethod
     def _known_indicator(cls, v: str) -> str:
-        from spatial_poverty.targets.series import INDICATORS  # the registry of series the package can read
+        from spatial_poverty.targets.series import INDICATORS, REGISTER_PREFIX  # the series the package can read
 
+        if v.startswith(REGISTER_PREFIX) and re.fullmatch(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*", v[len(REGISTER_PREFIX) :]):
+            return v
         if v not in INDICATORS:
-            raise ValueError(f"unknown indicator {v!r}; allowed: {', '.join(INDICATORS)}")
+            raise ValueError(
+                f"unknown indicator {v!r}; allowed: {', '.join(INDICATORS)}, or {REGISTER_PREFIX}<name> for a register "
+                "of the pipeline (sources.registers)"
+            )
         return v
 
     @model_validator(mode="after")
@@ -127,14 +133,36 @@ def target_sources(targets: TargetsFile, catalogued: Collection[str] | None = No
     ConfigError
         If ``catalogued`` (the data catalogue's ids) is given and lacks one of them.
     """
-    from spatial_poverty.targets.series import INDICATORS
+    from spatial_poverty.targets.series import indicator_for
 
     ids = set()
     for t in targets.targets:
-        src = INDICATORS[t.indicator].source_for(t.area)
+        src = indicator_for(t.indicator).source_for(t.area)  # a register has none: the run makes its series
         if src is not None:
             ids.add(src[0])
     unknown = sorted(ids - set(catalogued)) if catalogued is not None else []
     if unknown:
         raise ConfigError(f"{targets.path}: the targets need inputs {unknown}, which the data catalogue does not list")
     return sorted(ids)
+
+
+def register_targets(targets: TargetsFile, registers: Collection[str]) -> dict[str, str]:
+    """Target id -> register name of the targets that follow a register of the run.
+
+    Raises
+    ------
+    ConfigError
+        If a target names a register that the pipeline does not declare (``sources.registers``).
+    """
+    from spatial_poverty.targets.series import REGISTER_PREFIX
+
+    out = {
+        t.id: t.indicator[len(REGISTER_PREFIX) :] for t in targets.targets if t.indicator.startswith(REGISTER_PREFIX)
+    }
+    unknown = {i: r for i, r in out.items() if r not in registers}
+    if unknown:
+        raise ConfigError(
+            f"{targets.path}: target(s) {sorted(unknown)} follow register(s) {sorted(set(unknown.values()))}, "
+            f"which the pipeline does not declare in sources.registers ({', '.join(registers) or 'none'})"
+        )
+    return out

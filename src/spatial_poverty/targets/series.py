@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INDICATORS",
+    "REGISTER_PREFIX",
     "Indicator",
+    "indicator_for",
     "lfs_regions",
     "read_eurostat_tsv",
     "read_lfs_unemployment_rate",
@@ -149,3 +151,21 @@ INDICATORS: dict[str, Indicator] = {
         "ELSTAT Labour Force Survey, yearly, persons 15+, NUTS II, 1988-2024.",
     ),
 }
+
+
+#: A target may follow a register of the run: ``indicator: register:<name>`` (its regional rate per 1,000, the
+#: yearly mean of the rates of the periods present; made by the run's ``registers`` stage, not read from a file).
+REGISTER_PREFIX = "register:"
+
+
+def indicator_for(name: str) -> Indicator:
+    """The indicator a target names: one of :data:`INDICATORS`, or a register of the run (``register:<name>``)."""
+    if name.startswith(REGISTER_PREFIX):
+        reg = name[len(REGISTER_PREFIX) :]
+        return Indicator(
+            f"Μητρώο {reg}: ανά 1.000 κατοίκους",
+            f"Register {reg}: per 1,000 residents",
+            "‰",
+            note="the run's register: yearly mean of the regional rate per 1,000 over the periods present",
+        )
+    return INDICATORS[name]

@@ -41,6 +41,7 @@ def _run(ctx: StageContext) -> dict[str, Any]:
     from spatial_poverty.pipeline.names import FIGURE_FORMATS, FIGURES_DIR, REGISTER_FILES
     from spatial_poverty.registers.analysis import analyse_register, layer_names, region_of
     from spatial_poverty.registers.figures import register_figures
+    from spatial_poverty.registers.rates import yearly_regional_rates
     from spatial_poverty.registers.spec import KINDS, SYNTHETIC
 
     cfg = ctx.cfg
@@ -53,6 +54,7 @@ def _run(ctx: StageContext) -> dict[str, Any]:
     notes: dict[str, str] = {}
     covariates = {}
     figures: dict[str, list[str]] = {}
+    series = {}
     split_rows: list[dict[str, Any]] = []
     lang = cfg.report.language
     for name, reg in cfg.sources.registers.items():
@@ -75,6 +77,7 @@ def _run(ctx: StageContext) -> dict[str, Any]:
         layers[trend] = result.trend_layer(munis)
         records[name] = result.record()
         covariates[name] = result.covariate()
+        series[f"register:{name}"] = yearly_regional_rates(result.rates, region_of(munis))
         periods = result.periods
         sources = ", ".join(reg.source_ids[:3]) + (" ..." if len(reg.source_ids) > 3 else "")
         line = f"{result.title} | {result.title_en}. {periods[0]}-{periods[-1]}; {sources}"
@@ -138,6 +141,7 @@ def _run(ctx: StageContext) -> dict[str, Any]:
         "layer_notes": notes,
         "covariates": covariates,
         "figures": figures,
+        "series": series,
     }
 
 
@@ -159,7 +163,7 @@ STAGE = Stage(
         "title",
     ),
     needs=("harmonise", "weights"),
-    products=("layers", "record", "layer_notes", "covariates", "figures"),
+    products=("layers", "record", "layer_notes", "covariates", "figures", "series"),
     inputs=_inputs,
     enabled=lambda cfg: bool(cfg.sources.registers),
 )

@@ -31,7 +31,11 @@ def _run(ctx: StageContext) -> dict[str, Any]:
     cfg = ctx.cfg
     record = ctx.product("export", "record")
     table, inputs, _files_written, chart, layout = run_targets(
-        cfg, ctx.staging, lang=cfg.report.language, attribution=run_attribution(record)
+        cfg,
+        ctx.staging,
+        lang=cfg.report.language,
+        attribution=run_attribution(record),
+        register_series=ctx.optional("registers", "series"),
     )
     return {
         "inputs": inputs,
@@ -46,7 +50,7 @@ STAGE = Stage(
     run=_run,
     describe=lambda cfg: f"targets of {cfg.report.targets} against their latest values (targets.csv)",
     config=("report.targets", "report.language"),
-    needs=("export",),
+    needs=("export", "registers"),
     products=("inputs", "summary", "chart", "layout"),
     inputs=_inputs,
     files=_files,
