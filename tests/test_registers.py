@@ -463,3 +463,23 @@ def test_a_target_on_an_undeclared_register_is_refused(tmp_path: Path) -> None:
     f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError, match="register:<name>"):
         load_targets(f)
+
+
+def test_history_records_register_classes(demo_run: Path) -> None:
+    """The run's history keeps each municipality's register trend class and emerging hot spot category, so that
+    `spatial-poverty diff` and the report's changes section show which municipalities changed between runs."""
+    from spatial_poverty.pipeline.history import compare, unit_classes
+
+    gpkg = demo_run / "data" / "processed" / "registers_demo" / "registers_demo.gpkg"
+    classes = unit_classes(gpkg)
+    for name in ("kea", "unemployed", "child_benefit"):
+        assert len(classes[f"register_{name}_trend.trend"]) == 332
+        assert len(classes[f"register_{name}_trend.ehsa_category"]) == 332
+    before = {"units": classes}
+    moved = {k: dict(v) for k, v in classes.items()}
+    moved["register_kea_trend.trend"]["0101"] = "increasing"
+    moved["register_kea_trend.trend"]["0102"] = "decreasing"
+    out = compare(before, {"units": moved})
+    diff = [c for c in out["classes"] if c["layer"] == "register_kea_trend"]
+    assert {c["code"] for c in diff} <= {"0101", "0102"} and diff and out["municipalities"] == len(diff)
+    assert out["labels"]["register_kea_trend.trend"] == "register trend (Mann-Kendall)"

@@ -7,12 +7,14 @@ carried from one published run to the next (inside the folder that is published 
 the output does, and a failed run leaves it as it was.
 
 :func:`compare` lists what changed between two records: inputs, configuration, seed, and the municipalities whose
-index decile, LISA cluster, Gi* hot/cold-spot class, bivariate cluster or access class changed, with before and
-after. ``spatial-poverty diff`` prints it; the report shows it for the run against the one before.
+index decile, LISA cluster, Gi* hot/cold-spot class, bivariate cluster, access class, or a register's trend class
+or emerging hot spot category changed, with before and after. ``spatial-poverty diff`` prints it; the report shows
+it for the run against the one before.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -37,21 +39,21 @@ HISTORY_DIR = "history"
 #: Published files that name their run (its id and time): they differ between any two runs, so a record leaves
 #: them out of its outputs (manifest.json and run.log have no SHA-256 in the manifest to begin with).
 RUN_OWN_OUTPUTS = ("report.html",)
-#: Layer (name or ``prefix_*``) -> the field that classes a municipality in it, and what it is called.
+#: Layer (name, or a pattern with ``*``) -> a field that classes a municipality in it, and what it is called.
 CLASS_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("deprivation_index", "decile", "index decile (1 = most deprived)"),
     ("lisa_*", "cluster", "LISA cluster"),
     ("gistar_*", "gi_bin", "Gi* class (+3 hot spot 99% ... -3 cold spot 99%)"),
     ("bilisa_*", "cluster", "bivariate LISA cluster"),
     ("municipal_access", "desert_class", "access class (population x travel time)"),
+    ("register_*_trend", "trend", "register trend (Mann-Kendall)"),
+    ("register_*_trend", "ehsa_category", "register emerging hot spot category"),
 )
 
 
-def _class_field(layer: str) -> tuple[str, str] | None:
-    for pattern, field, label in CLASS_FIELDS:
-        if layer == pattern or (pattern.endswith("*") and layer.startswith(pattern[:-1])):
-            return field, label
-    return None
+def _class_fields(layer: str) -> list[tuple[str, str]]:
+    """The (field, label) pairs that class municipalities in ``layer``."""
+    return [(field, label) for pattern, field, label in CLASS_FIELDS if fnmatch.fnmatchcase(layer, pattern)]
 
 
 def unit_classes(gpkg: Path) -> dict[str, dict[str, Any]]:
@@ -62,20 +64,20 @@ def unit_classes(gpkg: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     names: dict[str, str] = {}
     for layer, _ in pyogrio.list_layers(gpkg):
-        found = _class_field(str(layer))
-        if found is None and layer != "municipalities":
+        fields = [f for f, _ in _class_fields(str(layer))]
+        if not fields and layer != "municipalities":
             continue
         present = set(pyogrio.read_info(gpkg, layer=layer)["fields"])
-        field = found[0] if found else None
-        columns = [c for c in ("code", "name_el", field) if c and c in present]
+        columns = [c for c in ("code", "name_el", *fields) if c in present]
         if "code" not in columns:
             continue
         frame = pyogrio.read_dataframe(gpkg, layer=layer, columns=columns, read_geometry=False)
         codes = frame["code"].astype(str)
         if "name_el" in frame:
             names.update(zip(codes, frame["name_el"].astype(str), strict=True))
-        if field and field in frame:
-            out[f"{layer}.{field}"] = {c: _plain(v) for c, v in zip(codes, frame[field], strict=True)}
+        for field in fields:
+            if field in frame:
+                out[f"{layer}.{field}"] = {c: _plain(v) for c, v in zip(codes, frame[field], strict=True)}
     out["names"] = names
     return out
 
@@ -172,7 +174,7 @@ def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, An
     changes = []
     for key in sorted((set(units_a) | set(units_b)) - {"names"}):
         layer, field = key.rsplit(".", 1)
-        labels[key] = (_class_field(layer) or (field, field))[1]
+        labels[key] = dict(_class_fields(layer)).get(field, field)
         a, b = units_a.get(key, {}), units_b.get(key, {})
         for code in sorted(set(a) | set(b)):
             if a.get(code) != b.get(code):

@@ -26,17 +26,12 @@ from libpysal.graph import Graph
 from scipy import stats
 
 from spatial_poverty.stats.inference import adjust_pvalues
+from spatial_poverty.stats.labels import TREND_CLASSES_EL
 from spatial_poverty.stats.spacetime import EmergingHotSpots, LisaMarkov, mann_kendall
 
 __all__ = ["TREND_CLASSES", "TREND_CLASSES_EL", "RegisterTrends", "register_trends"]
 
 TREND_CLASSES = ("increasing", "decreasing", "no significant trend", "not computed")
-TREND_CLASSES_EL = {
-    "increasing": "αυξητική τάση",
-    "decreasing": "πτωτική τάση",
-    "no significant trend": "χωρίς σημαντική τάση",
-    "not computed": "δεν υπολογίστηκε",
-}
 Z95 = float(stats.norm.ppf(0.975))
 
 

@@ -12,7 +12,13 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from spatial_poverty.stats.labels import CLUSTER_EL, GISTAR_LABELS, GISTAR_LABELS_EL
+from spatial_poverty.stats.labels import (
+    CLUSTER_EL,
+    EHSA_CATEGORIES_EL,
+    GISTAR_LABELS,
+    GISTAR_LABELS_EL,
+    TREND_CLASSES_EL,
+)
 
 __all__ = ["changes_section", "partial_warning"]
 
@@ -70,7 +76,13 @@ _LABEL_EL = {
 }
 
 
+#: The class fields of a register's trend layer, in Greek.
+_FIELD_EL = {"trend": "τάση μητρώου (Mann-Kendall)", "ehsa_category": "αναδυόμενο θερμό σημείο μητρώου"}
+
+
 def _label(layer: str, field: str, labels: Mapping[str, str], lang: str) -> str:
+    if lang == "el" and layer.startswith("register_") and field in _FIELD_EL:
+        return _FIELD_EL[field]
     if lang == "el":
         for prefix, text in _LABEL_EL.items():
             if layer.startswith(prefix):
@@ -85,6 +97,8 @@ def _value(field: str, value: Any, lang: str, t: Mapping[str, str]) -> str:
         return (GISTAR_LABELS_EL if lang == "el" else GISTAR_LABELS).get(int(value), str(value))
     if field == "cluster" and lang == "el":
         return CLUSTER_EL.get(str(value), str(value))
+    if field in ("trend", "ehsa_category") and lang == "el":
+        return {**TREND_CLASSES_EL, **EHSA_CATEGORIES_EL}.get(str(value), str(value))
     return str(value)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from spatial_poverty.formatting import integer
-from spatial_poverty.stats.labels import CLUSTER_EL
+from spatial_poverty.stats.labels import CLUSTER_EL, EHSA_CATEGORIES_EL, TREND_CLASSES_EL
 
 __all__ = ["registers_section"]
 
@@ -105,9 +105,6 @@ def _markov(markov: Mapping[str, Any], t: Mapping[str, str], el: bool) -> str:
 
 
 def _one(name: str, reg: Mapping[str, Any], figures: Mapping[str, list[str]], cfg: Mapping[str, Any], lang: str) -> str:
-    from spatial_poverty.registers.trends import TREND_CLASSES_EL
-    from spatial_poverty.stats.spacetime import EHSA_CATEGORIES_EL
-
     t, el = _TEXT[lang], lang == "el"
     periods = reg["periods"]
     totals = reg["totals"]

@@ -10,12 +10,14 @@ __all__ = [
     "CLUSTER_EL",
     "CLUSTER_LABELS",
     "CLUSTER_LABELS_EL",
+    "EHSA_CATEGORIES_EL",
     "GISTAR_LABELS",
     "GISTAR_LABELS_EL",
     "NOT_SIGNIFICANT",
     "NOT_SIGNIFICANT_EL",
     "NO_NEIGHBOURS",
     "NO_NEIGHBOURS_EL",
+    "TREND_CLASSES_EL",
 ]
 
 #: Quadrant codes (esda's ``q``) and their GeoDa labels.
@@ -55,3 +57,32 @@ GISTAR_LABELS_EL: dict[int, str] = {
 #: A unit without neighbours (an island the weights leave alone): no local statistic.
 NO_NEIGHBOURS = "no neighbours"
 NO_NEIGHBOURS_EL = "χωρίς γείτονες"
+
+#: Emerging Hot Spot categories in Greek (ArcGIS Pro's 17, spatial_poverty.stats.spacetime).
+EHSA_CATEGORIES_EL: dict[str, str] = {
+    "No pattern detected": "Δεν εντοπίστηκε μοτίβο",
+    "New hot spot": "Νέο θερμό σημείο",
+    "Consecutive hot spot": "Διαδοχικό θερμό σημείο",
+    "Intensifying hot spot": "Εντεινόμενο θερμό σημείο",
+    "Persistent hot spot": "Επίμονο θερμό σημείο",
+    "Diminishing hot spot": "Εξασθενούν θερμό σημείο",
+    "Sporadic hot spot": "Σποραδικό θερμό σημείο",
+    "Oscillating hot spot": "Ταλαντευόμενο θερμό σημείο",
+    "Historical hot spot": "Ιστορικό θερμό σημείο",
+    "New cold spot": "Νέο ψυχρό σημείο",
+    "Consecutive cold spot": "Διαδοχικό ψυχρό σημείο",
+    "Intensifying cold spot": "Εντεινόμενο ψυχρό σημείο",
+    "Persistent cold spot": "Επίμονο ψυχρό σημείο",
+    "Diminishing cold spot": "Εξασθενούν ψυχρό σημείο",
+    "Sporadic cold spot": "Σποραδικό ψυχρό σημείο",
+    "Oscillating cold spot": "Ταλαντευόμενο ψυχρό σημείο",
+    "Historical cold spot": "Ιστορικό ψυχρό σημείο",
+}
+
+#: Trend classes of a register's Mann-Kendall test (spatial_poverty.registers.trends), in Greek.
+TREND_CLASSES_EL: dict[str, str] = {
+    "increasing": "αυξητική τάση",
+    "decreasing": "πτωτική τάση",
+    "no significant trend": "χωρίς σημαντική τάση",
+    "not computed": "δεν υπολογίστηκε",
+}

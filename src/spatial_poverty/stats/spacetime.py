@@ -23,6 +23,7 @@ from scipy import stats
 
 from spatial_poverty.errors import StatisticsError
 from spatial_poverty.stats.inference import Correction, adjust_pvalues, prepare
+from spatial_poverty.stats.labels import EHSA_CATEGORIES_EL
 from spatial_poverty.stats.local_stats import GetisOrdLocal
 
 __all__ = [
@@ -58,26 +59,6 @@ EHSA_CATEGORIES: tuple[str, ...] = (
     "Historical cold spot",
 )
 
-#: Greek labels (for the GeoPackage and the map legend).
-EHSA_CATEGORIES_EL: dict[str, str] = {
-    "No pattern detected": "Δεν εντοπίστηκε μοτίβο",
-    "New hot spot": "Νέο θερμό σημείο",
-    "Consecutive hot spot": "Διαδοχικό θερμό σημείο",
-    "Intensifying hot spot": "Εντεινόμενο θερμό σημείο",
-    "Persistent hot spot": "Επίμονο θερμό σημείο",
-    "Diminishing hot spot": "Εξασθενούν θερμό σημείο",
-    "Sporadic hot spot": "Σποραδικό θερμό σημείο",
-    "Oscillating hot spot": "Ταλαντευόμενο θερμό σημείο",
-    "Historical hot spot": "Ιστορικό θερμό σημείο",
-    "New cold spot": "Νέο ψυχρό σημείο",
-    "Consecutive cold spot": "Διαδοχικό ψυχρό σημείο",
-    "Intensifying cold spot": "Εντεινόμενο ψυχρό σημείο",
-    "Persistent cold spot": "Επίμονο ψυχρό σημείο",
-    "Diminishing cold spot": "Εξασθενούν ψυχρό σημείο",
-    "Sporadic cold spot": "Σποραδικό ψυχρό σημείο",
-    "Oscillating cold spot": "Ταλαντευόμενο ψυχρό σημείο",
-    "Historical cold spot": "Ιστορικό ψυχρό σημείο",
-}
 
 #: ArcGIS's share of time steps that makes a location "always" a hot (cold) spot.
 SHARE = 0.9
