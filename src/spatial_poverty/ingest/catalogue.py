@@ -29,6 +29,7 @@ __all__ = [
     "Source",
     "SyncReport",
     "catalogue_sha256",
+    "copy_verified",
     "default_bundle_dir",
     "load_catalogue",
     "local_catalogue_path",
@@ -235,24 +236,38 @@ def sync(
         raise DataSourceError("data sync stopped, nothing was copied:\n  " + "\n  ".join(problems))
     for s, src, what in todo:
         target = raw / s.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            shutil.copyfile(src, tmp)
-            if sha256_file(tmp) != s.sha256:
-                raise DataSourceError(f"copy of {src} to {target} does not match its checksum")
-            if target.exists():
-                target.chmod(0o644)
-                logger.warning("replacing %s: its checksum differed from the catalogue's", target)
-            tmp.chmod(0o444)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        if target.exists():
+            logger.warning("replacing %s: its checksum differed from the catalogue's", target)
+        copy_verified(src, target, s.sha256)
         getattr(report, what).append(s.id)
         logger.info("%s %s -> %s", what, s.id, target)
     return report
+
+
+def copy_verified(src: str | os.PathLike[str], target: str | os.PathLike[str], sha256: str) -> None:
+    """Copy ``src`` to ``target`` whole or not at all: to a temporary name beside it, checked against ``sha256``,
+    made read-only and renamed into place (a read-only file already there is replaced).
+
+    Raises
+    ------
+    DataSourceError
+        If the copy does not match ``sha256``; ``target`` is then left as it was.
+    """
+    src, target = Path(src), Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        shutil.copyfile(src, tmp)
+        if sha256_file(tmp) != sha256:
+            raise DataSourceError(f"copy of {src} to {target} does not match its checksum")
+        if target.exists():
+            target.chmod(0o644)
+        tmp.chmod(0o444)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def verify(catalogue: Catalogue, raw_dir: str | os.PathLike[str], ids: Iterable[str] | None = None) -> dict[str, str]:

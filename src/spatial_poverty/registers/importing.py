@@ -10,7 +10,6 @@ SHA-256, so that a scheduled run reads exactly what was checked and stops if the
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from spatial_poverty.errors import ConfigError, IngestError
-from spatial_poverty.ingest.catalogue import load_catalogue, local_catalogue_path, sha256_file
+from spatial_poverty.ingest.catalogue import copy_verified, load_catalogue, local_catalogue_path, sha256_file
 from spatial_poverty.registers.read import read_register_file
 from spatial_poverty.registers.spec import CODE_SYSTEMS, KINDS, SYNTHETIC, RegisterSource
 
@@ -45,21 +44,6 @@ class ImportReport:
             f"{self.suppressed} suppressed cell(s), {self.repeated} repeated row(s); {what} {self.target} "
             f"(SHA-256 {self.sha256[:12]}...)"
         )
-
-
-def _atomic_copy(src: Path, target: Path, digest: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        shutil.copyfile(src, tmp)
-        if sha256_file(tmp) != digest:
-            raise IngestError(f"the copy of {src} to {target} does not match its checksum")
-        tmp.chmod(0o444)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _write_local(path: Path, entry: dict[str, object]) -> None:
@@ -120,9 +104,7 @@ def import_register(
     target = Path(raw) / rel
     copied = not (target.is_file() and sha256_file(target) == digest)
     if copied:
-        if target.exists():
-            target.chmod(0o644)
-        _atomic_copy(src, target, digest)
+        copy_verified(src, target, digest)
     frame = rows.frame
     periods = tuple(sorted(frame["period"].unique()))
     repeated = sum(f.duplicates for f in rows.findings)
