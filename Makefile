@@ -18,7 +18,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # managed machines) every command would otherwise compile its imports again (validate: 8.8 s instead of 0.8 s).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test setup data lint clean-env bench registers-demo
+.PHONY: run test setup data lint clean-env bench registers-demo arope-demo
 
 run: setup data
 	$(BIN)/spatial-poverty run $(PIPELINE) --force
@@ -35,6 +35,10 @@ data: setup
 registers-demo: setup data
 	$(BIN)/spatial-poverty data synthetic-registers pipelines/registers_demo.yaml
 	$(BIN)/spatial-poverty run pipelines/registers_demo.yaml --force
+
+arope-demo: setup data
+	$(BIN)/spatial-poverty data synthetic-survey pipelines/arope_demo.yaml
+	$(BIN)/spatial-poverty run pipelines/arope_demo.yaml --force
 
 lint: setup
 	$(BIN)/ruff check src tests
@@ -54,9 +58,10 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 # The permutation engine against esda (benchmarks/bench_engine.py; a few minutes, esda skipped at 1M units), and the
 # small-area engine's design-based simulation and timings (benchmarks/bench_sae.py; about 2 minutes).
 # The stage cache: first run, unchanged rerun and a map: change on the South Aegean (benchmarks/bench_cache.py; ~3 min).
-bench: setup
+bench: setup data
 	$(BIN)/python benchmarks/bench_engine.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/bench_sae.py
+	$(BIN)/python benchmarks/bench_arope.py
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_cache.py
 

@@ -96,6 +96,23 @@ def pipeline_copy(name: str, raw: Path, processed: Path, dest: Path, *, lean: bo
     return out
 
 
+def demo_project(raw_dir: Path, work: Path, pipeline_files: tuple[str, ...]) -> Path:
+    """A temporary project for a demonstration pipeline, as a fresh clone has it: its own ``data/raw`` (the
+    bundle's files linked, the catalogue copied, so that imports write there and not into the repo) and the given
+    files of ``pipelines/`` (``"registers_demo.yaml"``, ``"targets/registers_demo.yaml"``). Returns ``work``."""
+    raw = work / "data" / "raw"
+    raw.mkdir(parents=True)
+    for entry in raw_dir.iterdir():
+        (raw / entry.name).symlink_to(entry)
+    (raw / "catalogue.yaml").write_text(CATALOGUE.read_text(encoding="utf-8"), encoding="utf-8")
+    for rel in pipeline_files:
+        target = work / "pipelines" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text((ROOT / "pipelines" / rel).read_text(encoding="utf-8"), encoding="utf-8")
+    (work / "pyproject.toml").write_text("", encoding="utf-8")
+    return work
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed ``spatial-poverty`` command in a subprocess, as a scheduler would."""
     exe = shutil.which("spatial-poverty", path=str(Path(sys.executable).parent))

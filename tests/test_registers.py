@@ -23,7 +23,7 @@ from spatial_poverty.registers.rates import published, register_rates
 from spatial_poverty.registers.read import read_register_file
 from spatial_poverty.registers.spec import RegisterColumns, RegisterSource
 from spatial_poverty.registers.trends import register_trends
-from tests.conftest import CATALOGUE, ROOT, run_cli
+from tests.conftest import CATALOGUE, ROOT, demo_project, run_cli
 
 
 def _reg(**kw: object) -> RegisterSource:
@@ -331,18 +331,10 @@ def test_import_refuses_bad_files_and_leaves_data_raw_unchanged(tmp_path: Path) 
 def demo_run(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """pipelines/registers_demo.yaml as a fresh clone runs it: synthetic files made and imported, then the run
     (in a temporary project: its own catalogue and raw folder, the bundle's files linked)."""
-    work = tmp_path_factory.mktemp("registers")
-    raw = work / "data" / "raw"
-    raw.mkdir(parents=True)
-    for entry in raw_dir.iterdir():
-        (raw / entry.name).symlink_to(entry)
-    (raw / "catalogue.yaml").write_text(CATALOGUE.read_text(encoding="utf-8"), encoding="utf-8")
-    (work / "pipelines" / "targets").mkdir(parents=True)
-    targets = (ROOT / "pipelines" / "targets" / "registers_demo.yaml").read_text(encoding="utf-8")
-    (work / "pipelines" / "targets" / "registers_demo.yaml").write_text(targets, encoding="utf-8")
+    work = demo_project(
+        raw_dir, tmp_path_factory.mktemp("registers"), ("registers_demo.yaml", "targets/registers_demo.yaml")
+    )
     cfg = work / "pipelines" / "registers_demo.yaml"
-    cfg.write_text((ROOT / "pipelines" / "registers_demo.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    (work / "pyproject.toml").write_text("", encoding="utf-8")
     made = run_cli("data", "synthetic-registers", str(cfg))
     assert made.returncode == 0, made.stderr
     proc = run_cli("run", str(cfg))

@@ -32,7 +32,17 @@ from spatial_poverty.errors import (
     StatisticsError,
 )
 
-__all__ = ["EXIT_CODES", "Terminated", "atomic_write", "checked_table", "configure_logging", "err", "errors", "fail"]
+__all__ = [
+    "EXIT_CODES",
+    "Terminated",
+    "atomic_write",
+    "checked_table",
+    "configure_logging",
+    "err",
+    "errors",
+    "fail",
+    "real_units",
+]
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -160,3 +170,25 @@ def checked_table(gdf: Any, path: Path, id_field: str, fields: list[str]) -> Any
             )
         gdf[f] = values
     return gdf
+
+
+def real_units(cfg: Any) -> tuple[Any, Any]:
+    """The run's municipalities with the national table, and the crosswalk, as the pipeline builds them (the
+    ground the synthetic generators stand on); the files of registers and surveys, which they make, are not
+    verified."""
+    from spatial_poverty.harmonise.pipeline import harmonise_run
+    from spatial_poverty.ingest import load_catalogue, read_municipal_boundaries, read_population, verify
+    from spatial_poverty.pipeline.names import source_ids
+    from spatial_poverty.pipeline.stages.ingest import selected_municipalities
+
+    catalogue = load_catalogue(cfg.resolve(cfg.paths.catalogue))
+    raw = cfg.resolve(cfg.paths.raw)
+    made = {sid for reg in cfg.sources.registers.values() for sid in reg.source_ids}
+    if cfg.sae is not None and cfg.sae.survey:
+        made.add(cfg.sae.survey)
+    verify(catalogue, raw, [i for i in source_ids(cfg) if i not in made])
+    b = read_municipal_boundaries(raw / catalogue[cfg.sources.boundaries].path)
+    p = read_population(raw / catalogue[cfg.sources.population].path)
+    munis = selected_municipalities(cfg, b, p)
+    h = harmonise_run(cfg.sources, catalogue, raw, munis, b, p)
+    return h.municipalities, h.layers.get("code_crosswalk")

@@ -1,5 +1,5 @@
-"""The ``spatial-poverty`` command: ``run``, ``validate``, ``data sync|import|synthetic-registers``, ``diff`` and
-``cache``.
+"""The ``spatial-poverty`` command: ``run``, ``validate``, ``data sync|import|synthetic-registers|import-survey|
+synthetic-survey``, ``diff`` and ``cache``.
 
 Only this module prints and configures logging; the library logs through ``logging.getLogger(__name__)``.
 
@@ -28,6 +28,7 @@ from spatial_poverty.cli.registers import data_import, data_synthetic_registers
 from spatial_poverty.cli.runs import cache_app, diff
 from spatial_poverty.cli.sae import sae_app
 from spatial_poverty.cli.stats import stats_app
+from spatial_poverty.cli.surveys import data_import_survey, data_synthetic_survey
 
 if TYPE_CHECKING:
     from spatial_poverty.pipeline.config import PipelineConfig
@@ -47,6 +48,8 @@ data_app = typer.Typer(
 )
 data_app.command("import")(data_import)
 data_app.command("synthetic-registers")(data_synthetic_registers)
+data_app.command("import-survey")(data_import_survey)
+data_app.command("synthetic-survey")(data_synthetic_survey)
 app.add_typer(data_app, name="data")
 app.add_typer(stats_app, name="stats")
 app.add_typer(sae_app, name="sae")
@@ -110,10 +113,10 @@ def _target_input_ids(cfg: PipelineConfig) -> list[str]:
         return []
     from spatial_poverty.ingest import load_catalogue
     from spatial_poverty.targets import load_targets, target_sources
-    from spatial_poverty.targets.schema import register_targets
+    from spatial_poverty.targets.schema import check_run_series
 
     targets = load_targets(cfg.resolve(cfg.report.targets))
-    register_targets(targets, cfg.sources.registers)
+    check_run_series(targets, cfg)
     return target_sources(targets, load_catalogue(cfg.resolve(cfg.paths.catalogue)).ids)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from spatial_poverty.cli.common import configure_logging, errors
+from spatial_poverty.cli.common import configure_logging, errors, real_units
 
 __all__ = ["data_import", "data_synthetic_registers"]
 
@@ -116,7 +116,7 @@ def data_synthetic_registers(
         regs = {n: r for n, r in cfg.sources.registers.items() if r.synthetic}
         if not regs:
             raise ConfigError(f"{pipeline}: no register declared synthetic: true")
-        munis, crosswalk = _real_units(cfg)
+        munis, crosswalk = real_units(cfg)
         target = folder if folder is not None else cfg.resolve(cfg.paths.raw).parent / "synthetic"
         periods = monthly_periods()
         for i, (name, reg) in enumerate(regs.items()):
@@ -143,21 +143,3 @@ def data_synthetic_registers(
                     replace=True,
                 )
                 out.print(f"{name}: {report.summary()}", highlight=False, markup=False)
-
-
-def _real_units(cfg: Any) -> tuple[Any, Any]:
-    """The run's municipalities with the national table, and the crosswalk, as the pipeline builds them."""
-    from spatial_poverty.harmonise.pipeline import harmonise_run
-    from spatial_poverty.ingest import load_catalogue, read_municipal_boundaries, read_population, verify
-    from spatial_poverty.pipeline.names import source_ids
-    from spatial_poverty.pipeline.stages.ingest import selected_municipalities
-
-    catalogue = load_catalogue(cfg.resolve(cfg.paths.catalogue))
-    raw = cfg.resolve(cfg.paths.raw)
-    registers = {sid for reg in cfg.sources.registers.values() for sid in reg.source_ids}
-    verify(catalogue, raw, [i for i in source_ids(cfg) if i not in registers])
-    b = read_municipal_boundaries(raw / catalogue[cfg.sources.boundaries].path)
-    p = read_population(raw / catalogue[cfg.sources.population].path)
-    munis = selected_municipalities(cfg, b, p)
-    h = harmonise_run(cfg.sources, catalogue, raw, munis, b, p)
-    return h.municipalities, h.layers["code_crosswalk"]

@@ -127,7 +127,10 @@ class StyleSpec:
 
     ``kind``: ``graduated`` (classes of a number; ``palette`` sequential or diverging) or ``categorized``
     (``palette`` names a fixed category colour table). ``fields`` are candidates: the first one present in the
-    layer is drawn. ``hatch_field``: a boolean field whose true values get a hatching on top (unreliable values).
+    layer is drawn. ``hatch_field``: a boolean field whose true values get a hatching on top (unreliable values);
+    ``hatch_when``: a QGIS expression instead (``"quality" = 'flag'``). ``show_where``: (field, value), only those
+    features are drawn (a layer of several groups on the same polygons). ``null_label``: (Greek, English) label of
+    a grey class for features without a value (suppressed), drawn instead of left out.
     """
 
     kind: Literal["graduated", "categorized"]
@@ -136,6 +139,9 @@ class StyleSpec:
     classes: int = 5
     label_field: str = "name_el"
     hatch_field: str = "unreliable"
+    hatch_when: str | None = None
+    show_where: tuple[str, str] | None = None
+    null_label: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -491,6 +497,153 @@ FIELDS: dict[str, FieldSpec] = {
             values=(*CLUSTER_LABELS_EL.values(), NOT_SIGNIFICANT_EL, NO_NEIGHBOURS_EL),
         ),
         # -------------------------------------------------------------------------------- Getis-Ord Gi*
+        # ----------------------------------------------------------- AROPE small-area estimates (stage sae)
+        FieldSpec(
+            "group",
+            "TEXT",
+            "Ομάδα πληθυσμού",
+            "Group",
+            "Group of people (sae.groups): all, children (0-17), elderly (65+), women, ...",
+            pattern=r"[a-z][a-z0-9_]*",
+        ),
+        FieldSpec(
+            "year",
+            "INTEGER",
+            "Έτος έρευνας",
+            "Survey year",
+            "Year of the survey the estimate rests on",
+            minimum=2000,
+            maximum=2100,
+        ),
+        FieldSpec(
+            "direct",
+            "REAL",
+            "Άμεση εκτίμηση",
+            "Direct estimate",
+            "Survey-weighted share of the group at risk in the municipality (design-based); empty out of "
+            "sample, where its own CV is above 33.3 %, or where the row is suppressed",
+            minimum=0,
+            maximum=1,
+            nullable=True,
+        ),
+        FieldSpec(
+            "direct_se",
+            "REAL",
+            "Τυπ. σφάλμα άμεσης",
+            "Direct SE",
+            "Design-based standard error of direct (Taylor linearisation, or replicate weights)",
+            minimum=0,
+            nullable=True,
+        ),
+        FieldSpec(
+            "direct_n",
+            "INTEGER",
+            "Ερωτώμενοι",
+            "Respondents",
+            "Respondents of the group in the municipality (0: out of sample)",
+            minimum=0,
+        ),
+        FieldSpec(
+            "estimate",
+            "REAL",
+            "Εκτίμηση AROPE",
+            "AROPE estimate",
+            "Share of the group at risk of poverty or social exclusion: Fay-Herriot EBLUP (synthetic out of "
+            "sample), benchmarked to the region when benchmarked is true; empty when suppressed",
+            minimum=0,
+            maximum=1,
+            nullable=True,
+        ),
+        FieldSpec(
+            "rmse",
+            "REAL",
+            "Ρίζα ΜΤΣ",
+            "RMSE",
+            "Root mean squared error of estimate (parametric bootstrap, benchmarking included)",
+            minimum=0,
+            nullable=True,
+        ),
+        FieldSpec(
+            "cv",
+            "REAL",
+            "Συντελεστής μεταβλητότητας",
+            "CV",
+            "rmse / estimate; the quality class rests on it",
+            minimum=0,
+            nullable=True,
+        ),
+        FieldSpec(
+            "ci_low",
+            "REAL",
+            "Κάτω όριο 95%",
+            "95% CI low",
+            "Lower end of the 95 % interval of estimate (arcsine scale, back-transformed)",
+            minimum=0,
+            maximum=1,
+            nullable=True,
+        ),
+        FieldSpec(
+            "ci_high",
+            "REAL",
+            "Άνω όριο 95%",
+            "95% CI high",
+            "Upper end of the 95 % interval of estimate",
+            minimum=0,
+            maximum=1,
+            nullable=True,
+        ),
+        FieldSpec(
+            "people_at_risk",
+            "INTEGER",
+            "Άτομα σε κίνδυνο",
+            "People at risk",
+            "estimate x the group's population (its source in the layer description)",
+            unit="persons",
+            minimum=0,
+            nullable=True,
+        ),
+        FieldSpec(
+            "people_at_risk_low",
+            "INTEGER",
+            "Άτομα σε κίνδυνο, κάτω όριο",
+            "People at risk, low",
+            "ci_low x the group's population",
+            unit="persons",
+            minimum=0,
+            nullable=True,
+        ),
+        FieldSpec(
+            "people_at_risk_high",
+            "INTEGER",
+            "Άτομα σε κίνδυνο, άνω όριο",
+            "People at risk, high",
+            "ci_high x the group's population",
+            unit="persons",
+            minimum=0,
+            nullable=True,
+        ),
+        FieldSpec(
+            "out_of_sample",
+            "BOOLEAN",
+            "Εκτός δείγματος",
+            "Out of sample",
+            f"Fewer than sae.min_respondents respondents: the model's prediction alone; {_YES_NO}",
+        ),
+        FieldSpec(
+            "quality",
+            "TEXT",
+            "Ποιότητα",
+            "Quality",
+            "publish (CV <= 20 %), flag (CV <= 33.3 %: read with care, hatched) or suppress (no number shown)",
+            values=("publish", "flag", "suppress"),
+        ),
+        FieldSpec(
+            "benchmarked",
+            "BOOLEAN",
+            "Συγκριτική προσαρμογή",
+            "Benchmarked",
+            f"The region's estimates add up to its benchmark (source in the layer description); {_YES_NO}",
+        ),
         FieldSpec(
             "gi_z", "REAL", "z του Gi*", "Gi* z-score", "Getis-Ord Gi* as a z-score (Ord & Getis 1995)", nullable=True
         ),
@@ -1481,6 +1634,48 @@ register(
 )
 
 
+register(
+    LayerSpec(
+        "poverty_sae",
+        "Ποσοστό σε κίνδυνο φτώχειας ή κοινωνικού αποκλεισμού (AROPE) ανά δήμο και ομάδα",
+        "People at risk of poverty or social exclusion (AROPE) by municipality and group",
+        "One row per municipality and group: survey direct estimate, Fay-Herriot estimate with its RMSE, CV and "
+        "95 % interval, the people it represents, and its quality class; suppressed rows carry no number. The "
+        "default style draws the group 'all' (quantile classes, flag hatched, suppress grey).",
+        fields=(
+            "code",
+            "name_el",
+            "group",
+            "year",
+            "direct",
+            "direct_se",
+            "direct_n",
+            "estimate",
+            "rmse",
+            "cv",
+            "ci_low",
+            "ci_high",
+            "people_at_risk",
+            "people_at_risk_low",
+            "people_at_risk_high",
+            "out_of_sample",
+            "quality",
+            "method",
+            "benchmarked",
+        ),
+        style=StyleSpec(
+            "graduated",
+            ("estimate",),
+            "YlOrRd",
+            hatch_when="\"quality\" = 'flag'",
+            show_where=("group", "all"),
+            null_label=("Απόκρυψη (CV > 33,3%)", "Suppressed (CV > 33.3%)"),
+        ),
+        group_el="Φτώχεια",
+        group_en="Poverty",
+        order=65,
+    )
+)
 # A register's trend layer is registered before its table: "register_{var}" would match "register_kea_trend" too.
 register(
     LayerSpec(

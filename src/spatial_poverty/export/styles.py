@@ -28,7 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial_poverty.export.schema import UNITS_EL, LayerSpec, field_spec, layer_spec
+from spatial_poverty.export.schema import UNITS_EL, LayerSpec, StyleSpec, field_spec, layer_spec
 from spatial_poverty.stats.labels import (
     CLUSTER_LABELS,
     CLUSTER_LABELS_EL,
@@ -164,7 +164,35 @@ def _classes(spec: LayerSpec, frame: pd.DataFrame, *, greek: bool) -> tuple[str,
     unit = (UNITS_EL.get(f.unit, f.unit) if greek else f.unit) if f else ""
     diverging = attr in DIVERGING_FIELDS
     palette = PALETTES["RdBu" if diverging else st.palette]
-    return attr, "graduated", _quantile_classes(frame[attr], palette, unit, diverging=diverging)
+    shown = frame if st.show_where is None else frame[frame[st.show_where[0]].astype(str) == st.show_where[1]]
+    classes = _quantile_classes(shown[attr], palette, unit, diverging=diverging)
+    if st.null_label is not None:
+        classes.insert(0, _Class(_NULL_GREY, st.null_label[0 if greek else 1], _NULL_VALUE, _NULL_VALUE))
+    return attr, "graduated", classes
+
+
+_NULL_GREY = "#bdbdbd"
+_NULL_VALUE = -1.0  # features without a value are drawn in the class [-1, -1] (values are shares, never negative)
+
+
+def _drawn(st: StyleSpec | None, attr: str) -> str:
+    """The graduated renderer's attribute: the field, or an expression that gives features without a value the
+    grey class and leaves out the features not shown."""
+    if st is None or (st.null_label is None and st.show_where is None):
+        return attr
+    value = f'coalesce("{attr}", {_NULL_VALUE})' if st.null_label is not None else f'"{attr}"'
+    if st.show_where is None:
+        return value
+    field, wanted = st.show_where
+    return f"if(\"{field}\" = '{wanted}', {value}, NULL)"
+
+
+def _hatch_expression(st: StyleSpec | None, frame: pd.DataFrame) -> str | None:
+    if st is None:
+        return None
+    if st.hatch_when is not None:
+        return st.hatch_when
+    return f'"{st.hatch_field}"' if st.hatch_field in frame.columns else None
 
 
 # ------------------------------------------------------------------------------------------------------------ QML
@@ -194,7 +222,7 @@ def _marker_xml(name: str, colour: str, indent: str) -> str:
     return out
 
 
-def _symbol_xml(name: str, colour: str, hatch_field: str | None, indent: str, *, point: bool = False) -> str:
+def _symbol_xml(name: str, colour: str, hatch: str | None, indent: str, *, point: bool = False) -> str:
     if point:
         return _marker_xml(name, colour, indent)
     fill = {
@@ -209,11 +237,11 @@ def _symbol_xml(name: str, colour: str, hatch_field: str | None, indent: str, *,
     out += f'{indent}  <layer class="SimpleFill" enabled="1" pass="0" locked="0">\n'
     out += _opts(fill, indent + "    ")
     out += f"{indent}  </layer>\n"
-    if hatch_field:
-        hatch = {"angle": "45", "distance": "1.6", "distance_unit": "MM", "color": "0,0,0,255", "line_width": "0.25"}
+    if hatch:
+        pattern = {"angle": "45", "distance": "1.6", "distance_unit": "MM", "color": "0,0,0,255", "line_width": "0.25"}
         out += f'{indent}  <layer class="LinePatternFill" enabled="1" pass="0" locked="0">\n'
-        out += _opts(hatch, indent + "    ")
-        expr = quoteattr(f'if("{hatch_field}", true, false)')  # NULL and false: no hatching
+        out += _opts(pattern, indent + "    ")
+        expr = quoteattr(f"if({hatch}, true, false)")  # NULL and false: no hatching
         out += (
             f"{indent}    <data_defined_properties>\n"
             f'{indent}      <Option type="Map">\n'
@@ -239,14 +267,11 @@ def _symbol_xml(name: str, colour: str, hatch_field: str | None, indent: str, *,
     return out
 
 
-def renderer_xml(
-    attr: str, kind: str, classes: Sequence[_Class], hatch_field: str | None, *, point: bool = False
-) -> str:
-    """The ``renderer-v2`` element of a QML style or QGIS project layer (``point``: circle markers)."""
+def renderer_xml(attr: str, kind: str, classes: Sequence[_Class], hatch: str | None, *, point: bool = False) -> str:
+    """The ``renderer-v2`` element of a QML style or QGIS project layer (``point``: circle markers; ``attr`` a
+    field or an expression; ``hatch`` an expression whose true features are hatched)."""
     ind = "    "
-    symbols = "".join(
-        _symbol_xml(str(i), c.colour, hatch_field, ind + "  ", point=point) for i, c in enumerate(classes)
-    )
+    symbols = "".join(_symbol_xml(str(i), c.colour, hatch, ind + "  ", point=point) for i, c in enumerate(classes))
     if kind == "graduated":
         items = "".join(
             f'{ind}  <range lower="{c.lower!r}" upper="{c.upper!r}" label={quoteattr(c.label)} render="true" '
@@ -254,7 +279,8 @@ def renderer_xml(
             for i, c in enumerate(classes)
         )
         head = (
-            f'  <renderer-v2 type="graduatedSymbol" attr="{attr}" graduatedMethod="GraduatedColor" symbollevels="0" '
+            f'  <renderer-v2 type="graduatedSymbol" attr={quoteattr(attr)} graduatedMethod="GraduatedColor" '
+            'symbollevels="0" '
             'forceraster="0" enableorderby="0" referencescale="-1">\n'
             f"{ind}<ranges>\n{items}{ind}</ranges>\n"
         )
@@ -310,7 +336,8 @@ def layer_body_xml(spec: LayerSpec, frame: pd.DataFrame, *, greek: bool) -> str:
     """What a QML style and a project's map layer share: renderer, labels, aliases."""
     st = spec.style
     attr, kind, classes = _classes(spec, frame, greek=greek)
-    hatch = st.hatch_field if st and st.hatch_field in frame.columns else None
+    hatch = _hatch_expression(st, frame)
+    attr = _drawn(st, attr) if kind == "graduated" else attr
     geom = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     columns = [c for c in frame.columns if c != geom]
     label = (st.label_field if greek else st.label_field.replace("_el", "_en")) if st else "name_el"

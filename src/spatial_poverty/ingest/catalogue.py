@@ -31,6 +31,7 @@ __all__ = [
     "catalogue_sha256",
     "copy_verified",
     "default_bundle_dir",
+    "import_file",
     "load_catalogue",
     "local_catalogue_path",
     "sha256_file",
@@ -268,6 +269,71 @@ def copy_verified(src: str | os.PathLike[str], target: str | os.PathLike[str], s
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _write_local(path: Path, entry: dict[str, object]) -> None:
+    """Add or replace ``entry`` in the local catalogue, atomically."""
+    data: dict[str, object] = {"version": 1, "sources": []}
+    if path.is_file():
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or data
+    sources = [s for s in data.get("sources", []) if s.get("id") != entry["id"]]  # type: ignore[union-attr]
+    sources.append(entry)
+    data["sources"] = sorted(sources, key=lambda s: str(s["id"]))
+    text = (
+        "# Files imported by `spatial-poverty data import` (the observatory's own): not versioned, not in the bundle.\n"
+        + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
+    )
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp_name, path)
+
+
+def import_file(
+    src: str | os.PathLike[str],
+    *,
+    source_id: str,
+    rel: str | os.PathLike[str],
+    catalogue: str | os.PathLike[str],
+    raw: str | os.PathLike[str],
+    entry: dict[str, object],
+    replace: bool = False,
+) -> tuple[Path, str, bool]:
+    """Copy an already checked file into ``raw/rel`` (read-only, whole or not at all) and enter it in the local
+    catalogue under ``source_id`` with its SHA-256 (``entry`` gives the other fields). A copy it made is removed
+    again if the catalogue cannot be written. Returns the target, the SHA-256 and whether it copied.
+
+    Raises
+    ------
+    ConfigError
+        ``source_id`` is a public source of the catalogue, or an imported one with another file and ``replace``
+        was not given.
+    """
+    src = Path(src)
+    cat_path = Path(catalogue)
+    existing = next((s for s in load_catalogue(cat_path).sources if s.id == source_id), None)
+    if existing is not None and existing.origin != "import":
+        raise ConfigError(f"{source_id!r} is a public source of {cat_path}; choose another id for an imported file")
+    digest = sha256_file(src)
+    if existing is not None and existing.sha256 != digest and not replace:
+        raise ConfigError(
+            f"{source_id!r} is already imported with another file (SHA-256 {existing.sha256[:12]}...); give --replace "
+            "to replace it (the runs that read it will then read the new file), or another id"
+        )
+    target = Path(raw) / rel
+    copied = not (target.is_file() and sha256_file(target) == digest)
+    if copied:
+        copy_verified(src, target, digest)
+    full = {"id": source_id, "path": Path(rel).as_posix(), **entry, "sha256": digest, "bytes": src.stat().st_size,
+            "origin": "import"}  # fmt: skip
+    try:
+        _write_local(local_catalogue_path(cat_path), full)
+    except Exception:
+        if copied and existing is None:  # we made it: do not leave an uncatalogued copy behind
+            target.chmod(0o644)
+            target.unlink(missing_ok=True)
+        raise
+    return target, digest, copied
 
 
 def verify(catalogue: Catalogue, raw_dir: str | os.PathLike[str], ids: Iterable[str] | None = None) -> dict[str, str]:

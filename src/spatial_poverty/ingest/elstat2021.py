@@ -30,6 +30,7 @@ __all__ = [
     "read_communities_2021",
     "read_municipal_boundaries",
     "read_population",
+    "read_women_2021",
 ]
 
 logger = logging.getLogger(__name__)
@@ -234,6 +235,34 @@ def read_population(path: str | os.PathLike[str]) -> pd.DataFrame:
                     f"{path}: municipalities' {col!r} sum to {int(pop[year].sum())}, the country row says {total}"
                 )
     return pop.sort_index()
+
+
+_FEMALE_2021 = "Θήλεις 2021"
+
+
+def read_women_2021(path: str | os.PathLike[str]) -> pd.Series:
+    """Resident women of 2021 per municipality from the same file as :func:`read_population` (``dimdata.json``,
+    key "Θήλεις 2021"): int64 indexed by the 4-digit code, Mount Athos included. Parsed strictly; their sum
+    equals the country row's.
+
+    Raises
+    ------
+    IngestError
+    """
+    path = Path(path)
+    records = read_json_array(path, "records")
+    table = pd.DataFrame.from_records(records)
+    if _FEMALE_2021 not in table:
+        raise IngestError(f"{path}: key {_FEMALE_2021!r} is missing; the records have {list(table.columns)}")
+    level = table[_LEVEL].astype(str).str.strip()
+    munis = table[level == "5"]
+    values = parse_column(munis[_FEMALE_2021], kind="int", source=str(path), column=_FEMALE_2021, rows=munis.index)
+    out = pd.Series(values, index=munis[_CODE].astype(str).str.strip().to_numpy(), name="female_2021")
+    country = table.loc[level == "0", _FEMALE_2021]
+    if len(country) == 1 and int(out.sum()) != int(parse_column(country, kind="int", source=str(path),
+                                                                 column=_FEMALE_2021)[0]):  # fmt: skip
+        raise IngestError(f"{path}: municipalities' {_FEMALE_2021!r} do not add up to the country row")
+    return out.sort_index()
 
 
 # koindata.json keys.

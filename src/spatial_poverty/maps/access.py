@@ -13,7 +13,7 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from spatial_poverty.maps.safe import SafeTooltip, js_value
+from spatial_poverty.maps.safe import SafeTooltip, js_value, layer_control_last
 from spatial_poverty.services.vocabulary import SERVICE_COLOURS, SERVICE_TYPES
 
 __all__ = ["SERVICE_COLOURS", "ServiceSearch", "add_access_layers"]
@@ -145,11 +145,7 @@ def add_access_layers(
         {t: SERVICE_TYPES[t][0] for t in types},
         sorted(set(props["municipality"])),
     ).add_to(m)
-    # The layer control's script names every overlay: it must come after the layers added here, or it would
-    # reference variables not yet set (and the page's script would stop there).
-    for key, child in list(m._children.items()):
-        if isinstance(child, folium.LayerControl):
-            m._children.move_to_end(key)
+    layer_control_last(m)
     return m
 
 

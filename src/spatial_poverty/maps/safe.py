@@ -21,7 +21,7 @@ import folium
 from folium.template import Template
 from jinja2.utils import htmlsafe_json_dumps
 
-__all__ = ["SafeTooltip", "js_value"]
+__all__ = ["SafeTooltip", "js_value", "layer_control_last"]
 
 
 def js_value(obj: Any) -> str:
@@ -71,3 +71,11 @@ class SafeTooltip(folium.GeoJsonTooltip):  # type: ignore[misc]  # folium is unt
     {% endmacro %}
     """
     )
+
+
+def layer_control_last(m: folium.Map) -> None:
+    """Move the layer control after every layer: its script names each overlay, so layers added after it
+    (by other stages) would be referenced before they are set, and the page's script would stop there."""
+    for key, child in list(m._children.items()):
+        if isinstance(child, folium.LayerControl):
+            m._children.move_to_end(key)

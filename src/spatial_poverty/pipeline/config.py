@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serial
 from spatial_poverty.errors import ConfigError
 from spatial_poverty.indices.spec import IndexSpec
 from spatial_poverty.ingest.regions import REGIONS
-from spatial_poverty.pipeline.variables import INDICATORS, check_variables
+from spatial_poverty.pipeline.variables import INDICATORS, available_variables, check_variables
 from spatial_poverty.registers.spec import RegisterAnalysis, RegisterSource, check_registers
+from spatial_poverty.sae.spec import SaeSpec
 from spatial_poverty.validation import load_yaml_model
 
 __all__ = [
@@ -386,6 +387,9 @@ class PipelineConfig(_Strict):
     access: AccessOptions | None = None
     # Rates, disclosure control and statistics over time of the registers of sources.registers.
     registers: RegisterAnalysis = Field(default_factory=RegisterAnalysis)
+    # The share of people at risk of poverty or social exclusion per municipality and group (small-area
+    # estimation on a survey): layer poverty_sae; see spatial_poverty.sae.spec and docs/sae.md.
+    sae: SaeSpec | None = None
     cache: CacheOptions = Field(default_factory=CacheOptions)
 
     # Set by load_config: where the file is, and its checksum (not part of the YAML).
@@ -426,6 +430,26 @@ class PipelineConfig(_Strict):
             )
         return self
 
+    @model_serializer(mode="wrap")
+    def _without_absent_sae(self, handler: Any) -> Any:
+        """Without an ``sae:`` section the configuration dumps (and hashes) as it did before the section existed."""
+        out = handler(self)
+        if isinstance(out, dict) and out.get("sae", 0) is None:
+            out.pop("sae")
+        return out
+
+    @model_validator(mode="after")
+    def _sae_inputs(self) -> PipelineConfig:
+        if self.sae is None or not self.sae.enabled:
+            return self
+        check_sae(self)
+        return self
+
+    @property
+    def sae_enabled(self) -> bool:
+        """Whether the run estimates AROPE per municipality (an ``sae:`` section that is switched on)."""
+        return self.sae is not None and self.sae.enabled
+
     def resolve(self, p: Path) -> Path:
         """A configured path, resolved against the YAML file's folder (or the working directory)."""
         base = self.config_file.parent if self.config_file else Path.cwd()
@@ -461,7 +485,10 @@ def check_source_ids(cfg: PipelineConfig, known: list[str], catalogue: Path) -> 
     ------
     ConfigError
     """
-    bad = [f"sources.{k}: {v!r}" for k, v in cfg.sources.catalogue_ids().items() if v not in known]
+    ids = {f"sources.{k}": v for k, v in cfg.sources.catalogue_ids().items()}
+    if cfg.sae_enabled:
+        ids["sae.survey"] = cfg.sae.survey  # type: ignore[union-attr]
+    bad = [f"{k}: {v!r}" for k, v in ids.items() if v not in known]
     if bad:
         registers = any(b.startswith("sources.registers.") for b in bad)
         hint = (
@@ -471,9 +498,47 @@ def check_source_ids(cfg: PipelineConfig, known: list[str], catalogue: Path) -> 
             if registers
             else ""
         )
+        if any(b.startswith("sae.survey") for b in bad):
+            hint += (
+                f" A survey file enters the catalogue with `spatial-poverty data import-survey FILE --pipeline "
+                f"{cfg.config_file}` (a synthetic one: `spatial-poverty data synthetic-survey {cfg.config_file}`)."
+            )
         raise ConfigError(
             f"{cfg.config_file}: {len(bad)} source id(s) not in the data catalogue {catalogue}: {'; '.join(bad)}."
             f"{hint} The catalogue lists: {', '.join(known)}"
+        )
+
+
+#: Stages whose fields may be covariates of the small-area model (the index is compared with the estimate, so it
+#: is not one of them).
+SAE_COVARIATE_STAGES = ("indicators", "harmonise")
+
+
+def check_sae(cfg: PipelineConfig) -> None:
+    """Refuse covariates the run does not make, registers it does not declare, and 2011 codes without the
+    crosswalk (raises ValueError, reported by pydantic as a configuration error)."""
+    spec = cfg.sae
+    assert spec is not None
+    known = {k: v for k, v in available_variables(cfg).items() if v.stage in SAE_COVARIATE_STAGES}
+    bad = [c for c in spec.table_covariates if c not in known]
+    if bad:
+        allowed = ", ".join(f"{n} ({v.stage})" for n, v in known.items())
+        raise ValueError(
+            f"sae.covariates {bad} are not made by this run; it makes: {allowed}, and register:<name> for a "
+            f"declared register"
+        )
+    undeclared = [r for r in spec.register_covariates if r not in cfg.sources.registers]
+    if undeclared:
+        raise ValueError(
+            f"sae.covariates name register(s) {undeclared} that sources.registers does not declare "
+            f"(declared: {list(cfg.sources.registers) or 'none'})"
+        )
+    needs_crosswalk = spec.code_system == "elstat_2011" or bool(spec.table_covariates and set(spec.table_covariates)
+                                                                 - {"pop_change_pct", "density"})  # fmt: skip
+    if needs_crosswalk and (missing := [k for k in HARMONISE_SOURCES if not getattr(cfg.sources, k)]):
+        raise ValueError(
+            f"sae needs the national table (sources {list(HARMONISE_SOURCES)}) for 2011 codes or its covariates; "
+            f"missing {missing}"
         )
 
 

@@ -59,6 +59,7 @@ def build_manifest(ctx: StageContext) -> dict[str, Any]:
         figures["targets"] = ctx.product("targets", "chart")
         layout["targets"] = ctx.product("targets", "layout")
     figures.update((record.get("registers") or {}).get("figures", {}))  # a time series and a map per register
+    figures.update((record.get("sae") or {}).get("figures", {}))  # a map per group and the CV figure
     manifest["figures"] = figures
     # Text cut at a figure's edge or drawn over other text, per figure (empty lists for clean figures).
     manifest["figure_layout"] = layout

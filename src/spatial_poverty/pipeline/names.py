@@ -15,10 +15,12 @@ __all__ = [
     "FIGURES_DIR",
     "FIGURE_FORMATS",
     "REGISTER_FILES",
+    "SAE_LAYER",
     "bivariate_name",
     "local_layers",
     "register_figure_names",
     "register_layers",
+    "sae_figure_names",
     "source_ids",
 ]
 
@@ -27,6 +29,8 @@ FIGURES_DIR = "figures"
 FIGURE_FORMATS = ("png", "pdf")
 #: The files of the registers stage: its data-quality table (CSV, HTML) and the counts of divided 2011 units.
 REGISTER_FILES = ("registers_quality.csv", "registers_quality.html", "register_splits.csv")
+#: The layer of the AROPE estimates per municipality and group (stage sae).
+SAE_LAYER = "poverty_sae"
 
 
 def source_ids(cfg: PipelineConfig) -> list[str]:
@@ -40,6 +44,8 @@ def source_ids(cfg: PipelineConfig) -> list[str]:
         keys += ACCESS_SOURCES
     ids = [s.boundaries, s.population, *(getattr(s, k) for k in keys if getattr(s, k, None))]
     ids += [sid for reg in s.registers.values() for sid in reg.source_ids]
+    if cfg.sae_enabled:
+        ids.append(cfg.sae.survey)  # type: ignore[union-attr]
     return list(dict.fromkeys(ids))
 
 
@@ -56,6 +62,13 @@ def local_layers(cfg: PipelineConfig) -> dict[str, str]:
 def register_layers(cfg: PipelineConfig) -> list[str]:
     """``register_<name>`` (municipality x period) and ``register_<name>_trend`` of every register."""
     return [f"register_{name}{tail}" for name in cfg.sources.registers for tail in ("", "_trend")]
+
+
+def sae_figure_names(cfg: PipelineConfig) -> list[str]:
+    """The figures of the AROPE estimates: a map per group and the direct against the model CVs."""
+    if not cfg.sae_enabled:
+        return []
+    return [f"sae_{g}_map" for g in cfg.sae.groups] + ["sae_cv"]  # type: ignore[union-attr]
 
 
 def register_figure_names(cfg: PipelineConfig) -> list[str]:

@@ -21,10 +21,12 @@ from spatial_poverty.pipeline.names import (
     FIGURE_FORMATS,
     FIGURES_DIR,
     REGISTER_FILES,
+    SAE_LAYER,
     bivariate_name,
     local_layers,
     register_figure_names,
     register_layers,
+    sae_figure_names,
     source_ids,
 )
 
@@ -174,6 +176,8 @@ def _layers(cfg: PipelineConfig) -> list[str]:
     if cfg.access is not None:
         layers += ["services", "settlement_access", "municipal_access"]
     layers += register_layers(cfg)
+    if cfg.sae_enabled:
+        layers.append(SAE_LAYER)
     layers += list(local_layers(cfg))
     layers += [bivariate_name(x, y) for x, y in cfg.statistics.bivariate]
     return layers
@@ -192,6 +196,7 @@ def _figures(cfg: PipelineConfig) -> list[str]:
     if cfg.report.targets is not None:
         figures.append("targets")
     figures += register_figure_names(cfg)
+    figures += sae_figure_names(cfg)
     return figures
 
 

@@ -10,14 +10,11 @@ SHA-256, so that a scheduled run reads exactly what was checked and stops if the
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from spatial_poverty.errors import ConfigError, IngestError
-from spatial_poverty.ingest.catalogue import copy_verified, load_catalogue, local_catalogue_path, sha256_file
+from spatial_poverty.errors import IngestError
+from spatial_poverty.ingest.catalogue import import_file
 from spatial_poverty.registers.read import read_register_file
 from spatial_poverty.registers.spec import CODE_SYSTEMS, KINDS, SYNTHETIC, RegisterSource
 
@@ -46,24 +43,6 @@ class ImportReport:
         )
 
 
-def _write_local(path: Path, entry: dict[str, object]) -> None:
-    """Add or replace ``entry`` in the local catalogue, atomically."""
-    data = {"version": 1, "sources": []}
-    if path.is_file():
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or data
-    sources = [s for s in data.get("sources", []) if s.get("id") != entry["id"]]
-    sources.append(entry)
-    data["sources"] = sorted(sources, key=lambda s: str(s["id"]))
-    text = (
-        "# Files imported by `spatial-poverty data import` (the observatory's own): not versioned, not in the bundle.\n"
-        + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
-    )
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp_name, path)
-
-
 def import_register(
     path: str | os.PathLike[str],
     register: RegisterSource,
@@ -88,31 +67,14 @@ def import_register(
     src = Path(path)
     if not src.is_file():
         raise IngestError(f"{src} does not exist or is not a file")
-    cat_path = Path(catalogue)
-    cat = load_catalogue(cat_path)
-    existing = next((s for s in cat.sources if s.id == source_id), None)
-    if existing is not None and existing.origin != "import":
-        raise ConfigError(f"{source_id!r} is a public source of {cat_path}; choose another id for an imported file")
     rows = read_register_file(src, register, name=source_id, period=period)  # raises before anything is written
-    digest = sha256_file(src)
-    if existing is not None and existing.sha256 != digest and not replace:
-        raise ConfigError(
-            f"{source_id!r} is already imported with another file (SHA-256 {existing.sha256[:12]}...); give --replace "
-            "to replace it (the runs that read it will then read the new file), or another id"
-        )
     rel = Path("registers") / f"{'SYNTHETIC_' if register.synthetic else ''}{source_id}{src.suffix.lower()}"
-    target = Path(raw) / rel
-    copied = not (target.is_file() and sha256_file(target) == digest)
-    if copied:
-        copy_verified(src, target, digest)
     frame = rows.frame
     periods = tuple(sorted(frame["period"].unique()))
     repeated = sum(f.duplicates for f in rows.findings)
     title = f"{register.title_en} ({KINDS[register.kind][1]})"
     synthetic = register.synthetic
     entry: dict[str, object] = {
-        "id": source_id,
-        "path": rel.as_posix(),
         "title": (f"{SYNTHETIC}: " if synthetic else "") + title,
         "title_el": (f"{SYNTHETIC}: " if synthetic else "") + register.title_el,
         "publisher": "spatial_poverty (synthetic generator)" if synthetic else "the observatory (its own register)",
@@ -121,8 +83,6 @@ def import_register(
         if synthetic
         else "restricted: the observatory's register, not for redistribution",
         "attribution": SYNTHETIC if synthetic else attribution,
-        "sha256": digest,
-        "bytes": src.stat().st_size,
         "format": "XLSX" if src.suffix.lower() in (".xlsx", ".xls") else f"CSV ({register.delimiter!r} separated)",
         "encoding": register.encoding,
         "code_system": CODE_SYSTEMS[register.code_system],
@@ -130,15 +90,10 @@ def import_register(
         "year": f"{periods[0]}..{periods[-1]}",
         "notes": f"{register.kind}; {len(frame)} rows; {int(frame['suppressed'].sum())} suppressed at the source; "
         f"{repeated} repeated row(s) (counted once)",
-        "origin": "import",
     }
-    try:
-        _write_local(local_catalogue_path(cat_path), entry)
-    except Exception:
-        if copied and existing is None:  # we made it: do not leave an uncatalogued copy behind
-            target.chmod(0o644)
-            target.unlink(missing_ok=True)
-        raise
+    target, digest, copied = import_file(
+        src, source_id=source_id, rel=rel, catalogue=catalogue, raw=raw, entry=entry, replace=replace
+    )
     return ImportReport(
         source_id, target, digest, len(frame), periods, int(frame["suppressed"].sum()), repeated, copied
     )

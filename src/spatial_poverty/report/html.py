@@ -26,6 +26,7 @@ from spatial_poverty.report.access import access_section
 from spatial_poverty.report.changes import changes_section, partial_warning
 from spatial_poverty.report.layers import FIGURES_DIR, RunLayers, read_run_layers
 from spatial_poverty.report.registers import registers_section
+from spatial_poverty.report.sae import sae_section
 
 if TYPE_CHECKING:
     from spatial_poverty.maps.static import Lang
@@ -367,6 +368,7 @@ tr.old td { background: #fff3e0; }
 
 {{ access }}
 {{ registers }}
+{{ sae }}
 <section id="quality">
 <h2>{{ t.quality }}</h2>
 {% if quality is not none %}
@@ -655,6 +657,7 @@ def build_report(
         attribution=attribution,
         access=access_section(folder, manifest, lang),
         registers=registers_section(manifest, lang),
+        sae=sae_section(manifest, lang),
         changes=changes_section(manifest, lang),
         partial=partial_warning(manifest, lang),
     )

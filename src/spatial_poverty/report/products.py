@@ -215,14 +215,14 @@ def run_targets(
     *,
     lang: Lang,
     attribution: str,
-    register_series: Mapping[str, pd.DataFrame] | None = None,
+    run_series: Mapping[str, pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]], list[Path], list[Path], list[str]]:
     """Evaluate the run's targets file: ``targets.csv`` and ``figures/targets.*``; the inputs used and the
-    chart's text defects. ``register_series``: the series of the run's registers (``register:<name>``)."""
+    chart's text defects. ``run_series``: the series the run makes (``register:<name>``, ``sae:<group>``)."""
     from spatial_poverty.maps.layout import text_defects
     from spatial_poverty.maps.static import save_figure
     from spatial_poverty.targets import evaluate_targets, load_targets, read_series, target_sources, targets_chart
-    from spatial_poverty.targets.schema import register_targets
+    from spatial_poverty.targets.schema import check_run_series
 
     if cfg.report.targets is None:  # pragma: no cover - the caller checks
         raise ConfigError("no targets file configured")
@@ -232,8 +232,8 @@ def run_targets(
     ids = target_sources(targets, catalogue.ids)
     checksums = verify(catalogue, raw, ids)
     series = read_series(targets, {i: raw / catalogue[i].path for i in ids})
-    register_targets(targets, cfg.sources.registers)  # every register a target follows is in the run
-    series.update(register_series or {})
+    check_run_series(targets, cfg)  # every register and AROPE group a target follows is made by the run
+    series.update(run_series or {})
     table = evaluate_targets(targets, series)
     csv = staging / "targets.csv"
     neutralise_frame(table).to_csv(csv, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")

@@ -30,8 +30,9 @@ known. Estimation follows R ``sae`` (``eblupFH``, ``mseFH``), with each formula 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,7 @@ __all__ = [
     "bootstrap_mse",
     "fit_fh",
     "fit_variance",
+    "group_means",
     "prasad_rao_mse",
     "quality_class",
     "reml_loglik",
@@ -207,8 +209,9 @@ def fit_fh(
     bootstrap: int = 1000,
     seed: int = 0,
     population: str | None = None,
-    benchmark_value: float | None = None,
+    benchmark_value: float | Mapping[Any, float] | None = None,
     benchmark_method: Literal["ratio", "difference"] = "ratio",
+    benchmark_groups: str | None = None,
     thresholds: tuple[float, float] = QUALITY_THRESHOLDS["eu"],
     source: str = "areas",
     spatial_weights: np.ndarray | None = None,
@@ -228,7 +231,11 @@ def fit_fh(
     mse : {"analytic", "bootstrap"}
         The arcsine transform and benchmarking always use the bootstrap (``bootstrap`` replicates, ``seed``).
     population, benchmark_value, benchmark_method
-        Benchmark the estimates so that their ``population``-weighted mean equals ``benchmark_value``.
+        Benchmark the estimates so that their ``population``-weighted mean equals ``benchmark_value``; the
+        95 % interval moves with them (scaled by the same ratio, or shifted by the same difference).
+    benchmark_groups : str, optional
+        A column of group labels (the region of each area): each group is benchmarked to its own figure,
+        ``benchmark_value`` mapping label to figure.
     spatial_weights : array or sparse matrix (m, m), optional
         Proximity of the areas (rows in ``data`` order): the spatial (SAR) model of
         :mod:`~spatial_poverty.sae.spatial` instead, REML or ML, analytic (``mseSFH``) or bootstrap MSE. Its
@@ -298,13 +305,14 @@ def fit_fh(
         if population is None:
             raise StatisticsError("benchmarking needs the population column of the areas")
         weights = df[population].to_numpy(dtype=float)
+    groups = None if benchmark_groups is None else df[benchmark_groups].astype(str).to_numpy()
     if spatial_weights is not None:
         return _fit_spatial(
             df, y, psi, xall, xcols, ins, spatial_weights,
             method=method, mse=mse, bootstrap=bootstrap, seed=seed, thresholds=thresholds, source=source,
             direct=y_raw, direct_variance=df[variance].to_numpy(dtype=float) if variance else None,
             transform=transform, weights=weights, benchmark_value=benchmark_value, benchmark_method=benchmark_method,
-            population=population,
+            population=population, groups=groups, group_column=benchmark_groups,
         )  # fmt: skip
     s2, its, conv, step = fit_variance(yi, x, pi, method=method)
     if not conv:
@@ -324,15 +332,19 @@ def fit_fh(
         est = _back(est_t, post)
     else:
         est = est_t
+    raw_est = est
     if weights is not None:
-        est = benchmark(est, weights, float(benchmark_value), method=benchmark_method)  # type: ignore[arg-type]
+        est = benchmark(est, weights, benchmark_value, method=benchmark_method, groups=groups)  # type: ignore[arg-type]
     use_boot = mse == "bootstrap" or transform == "arcsin" or weights is not None
     if use_boot:
         mse_final = bootstrap_mse(xall, psi, ins, s2, beta, method=method, transform=transform, b=bootstrap,
-                                  seed=seed, weights=weights, benchmark_method=benchmark_method)  # fmt: skip
+                                  seed=seed, weights=weights, benchmark_method=benchmark_method,
+                                  groups=groups)  # fmt: skip
     else:
         mse_final = mse_t
-    lo, hi = _interval(est, mse_final, est_t, mse_t, transform)
+    lo, hi = _interval(raw_est, mse_final, est_t, mse_t, transform)
+    if weights is not None:
+        lo, hi = _shift_interval(lo, hi, raw_est, est, benchmark_method, transform)
     out = _estimates_frame(
         df.index, y_raw, df[variance].to_numpy(dtype=float) if variance else None, est, mse_final, lo, hi, ins,
         gamma, _back(synth, np.full(len(df), s2)) if transform == "arcsin" else synth, thresholds,
@@ -345,7 +357,7 @@ def fit_fh(
     else:
         extra |= {"mse_method": "Prasad-Rao" if method == "ml" else "Datta-Lahiri"}
     if weights is not None:
-        extra |= {"benchmark": {"value": benchmark_value, "method": benchmark_method, "weights": population}}
+        extra |= {"benchmark": _benchmark_record(benchmark_value, benchmark_method, population, benchmark_groups)}
     return FHResult(method, s2, beta_s, se_b, loglik, conv, its, transform, out, extra)
 
 
@@ -419,6 +431,8 @@ def _fit_spatial(
     benchmark_value: float | None,
     benchmark_method: str,
     population: str | None,
+    groups: np.ndarray | None = None,
+    group_column: str | None = None,
 ) -> FHResult:
     """The spatial Fay-Herriot branch of :func:`fit_fh`: SAR effects on every area (in sample or not), with the
     arcsine transform and benchmarking as in the non-spatial model (their MSE by the spatial bootstrap)."""
@@ -439,17 +453,21 @@ def _fit_spatial(
     fit = fit_sfh(y, x, psi, w, in_sample=ins, method=method)
     model = SFHModel(y, x, psi, w, ins)
 
-    def publish(f, target: float | None) -> np.ndarray:  # type: ignore[no-untyped-def]
-        est = _back(f.eblup, sfh_posterior_variance(f, model)) if arcsin else f.eblup
+    def unbenchmarked(f) -> np.ndarray:  # type: ignore[no-untyped-def]
+        return _back(f.eblup, sfh_posterior_variance(f, model)) if arcsin else f.eblup
+
+    def publish(f, target) -> np.ndarray:  # type: ignore[no-untyped-def]
+        est = unbenchmarked(f)
         if weights is not None and target is not None:
-            est = benchmark(est, weights, target, method=benchmark_method)  # type: ignore[arg-type]
+            est = benchmark(est, weights, target, method=benchmark_method, groups=groups)  # type: ignore[arg-type]
         return est
 
     def final(refit, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
         truth = np.sin(np.clip(theta, 0, np.pi / 2)) ** 2 if arcsin else theta
-        target = None if weights is None else float((truth * weights).sum() / weights.sum())
+        target = None if weights is None else group_means(truth, weights, groups)
         return publish(refit, target), truth
 
+    raw_est = unbenchmarked(fit)
     est = publish(fit, benchmark_value)
     use_boot = mse == "bootstrap" or arcsin or weights is not None
     mse_t = sfh_mse(fit, x, psi, w, in_sample=ins) if (arcsin or not use_boot) else np.full(len(df), np.nan)
@@ -457,7 +475,9 @@ def _fit_spatial(
         mse_final = sfh_bootstrap_mse(fit, x, psi, w, in_sample=ins, b=bootstrap, seed=seed, method=method, final=final)
     else:
         mse_final = mse_t
-    lo, hi = _interval(est, mse_final, fit.eblup, mse_t, transform)
+    lo, hi = _interval(raw_est, mse_final, fit.eblup, mse_t, transform)
+    if weights is not None:
+        lo, hi = _shift_interval(lo, hi, raw_est, est, benchmark_method, transform)
     synth = x @ fit.beta
     out = _estimates_frame(
         df.index, direct, direct_variance, est, mse_final, lo, hi, ins,
@@ -476,11 +496,16 @@ def _fit_spatial(
     if use_boot:
         extra |= {"bootstrap": bootstrap, "seed": seed}
     if weights is not None:
-        extra |= {"benchmark": {"value": benchmark_value, "method": benchmark_method, "weights": population}}
+        extra |= {"benchmark": _benchmark_record(benchmark_value, benchmark_method, population, group_column)}
     return FHResult(
         method, fit.sigma2_u, pd.Series(fit.beta, index=xcols), pd.Series(np.sqrt(np.diag(fit.q)), index=xcols),
         fit.loglik, fit.converged, fit.iterations, transform, out, extra,
     )  # fmt: skip
+
+
+def _benchmark_record(value: Any, method: str, population: str | None, groups: str | None) -> dict[str, object]:
+    figure = {str(k): float(v) for k, v in value.items()} if isinstance(value, Mapping) else value
+    return {"value": figure, "method": method, "weights": population, "groups": groups}
 
 
 def _collinear(x: np.ndarray, names: list[str]) -> list[str]:
@@ -543,6 +568,7 @@ def bootstrap_mse(
     seed: int = 0,
     weights: np.ndarray | None = None,
     benchmark_method: str = "ratio",
+    groups: np.ndarray | None = None,
     chunk: int = 250,
 ) -> np.ndarray:
     """Parametric bootstrap MSE (González-Manteiga et al. 2008) of every area's final estimate.
@@ -579,8 +605,11 @@ def bootstrap_mse(
         else:
             truth, est = theta_t, est_t
         if weights is not None:
-            target = (truth * weights).sum(axis=1) / weights.sum()
-            est = np.stack([benchmark(est[r], weights, float(target[r]), method=benchmark_method) for r in range(nb)])  # type: ignore[arg-type]
+            est = np.stack([
+                benchmark(est[r], weights, group_means(truth[r], weights, groups), method=benchmark_method,  # type: ignore[arg-type]
+                          groups=groups)
+                for r in range(nb)
+            ])  # fmt: skip
         total += ((est - truth) ** 2).sum(axis=0)
         done += nb
     return total / b
@@ -590,15 +619,35 @@ def bootstrap_mse(
 
 
 def benchmark(
-    estimates: np.ndarray, weights: np.ndarray, value: float, *, method: Literal["ratio", "difference"] = "ratio"
+    estimates: np.ndarray,
+    weights: np.ndarray,
+    value: float | Mapping[Any, float],
+    *,
+    method: Literal["ratio", "difference"] = "ratio",
+    groups: np.ndarray | None = None,
 ) -> np.ndarray:
     """Estimates whose ``weights``-weighted mean is exactly ``value``.
 
     ``ratio``: every estimate times ``value / mean`` (keeps them positive); ``difference``: every estimate plus
-    ``value - mean`` (keeps the model's differences).
+    ``value - mean`` (keeps the model's differences). With ``groups`` (one label per area), ``value`` maps each
+    label to its figure and each group is benchmarked on its own (the municipalities of each region to the
+    region's figure).
     """
     est = np.asarray(estimates, dtype=float)
-    w = np.asarray(weights, dtype=float) / np.sum(weights)
+    if groups is None:
+        return _benchmark_one(est, np.asarray(weights, dtype=float), float(value), method)  # type: ignore[arg-type]
+    out = est.copy()
+    labels = np.asarray(groups)
+    for g in np.unique(labels):
+        if g not in value:  # type: ignore[operator]
+            raise StatisticsError(f"no benchmark figure for group {g!r}; figures are given for {sorted(value)}")  # type: ignore[arg-type]
+        at = labels == g
+        out[at] = _benchmark_one(est[at], np.asarray(weights, dtype=float)[at], float(value[g]), method)  # type: ignore[index]
+    return out
+
+
+def _benchmark_one(est: np.ndarray, weights: np.ndarray, value: float, method: str) -> np.ndarray:
+    w = weights / np.sum(weights)
     mean = float(w @ est)
     if method == "ratio":
         if mean == 0:
@@ -607,6 +656,31 @@ def benchmark(
     if method == "difference":
         return est + (value - mean)
     raise StatisticsError(f"benchmark method needs to be ratio or difference; {method!r} was given")
+
+
+def group_means(values: np.ndarray, weights: np.ndarray, groups: np.ndarray | None) -> float | dict[Any, float]:
+    """The ``weights``-weighted mean of ``values`` (1-d), overall or per group label: the figures a benchmark
+    reproduces."""
+    if groups is None:
+        return float((values * weights).sum() / weights.sum())
+    return {g: float((values[groups == g] * weights[groups == g]).sum() / weights[groups == g].sum())
+            for g in np.unique(groups)}  # fmt: skip
+
+
+def _shift_interval(
+    lo: np.ndarray, hi: np.ndarray, raw: np.ndarray, final: np.ndarray, method: str, transform: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move an interval with the benchmarking step: scaled by the same ratio, or shifted by the same difference
+    (and kept in [0, 1] for proportions)."""
+    if method == "ratio":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(raw > 0, final / raw, 1.0)
+        lo, hi = lo * r, hi * r
+    else:
+        lo, hi = lo + (final - raw), hi + (final - raw)
+    if transform == "arcsin":
+        lo, hi = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
+    return lo, hi
 
 
 def quality_class(cv: np.ndarray, thresholds: tuple[float, float] = QUALITY_THRESHOLDS["eu"]) -> np.ndarray:

@@ -15,6 +15,9 @@ For a target with baseline :math:`(t_0, b)` and target :math:`(t_1, g)` and the 
   the target (a linear path; Eurostat's SDG monitoring compares growth rates instead, which for the few years
   between strategy reviews gives the same verdict unless the indicator is near the line);
 * ``off track`` otherwise;
+* for a series with a 95 % interval (the run's AROPE estimate, ``sae:<group>``), ``reached`` needs the whole
+  interval beyond the target (its upper end at or below a decrease target, its lower end at or above an increase
+  target); a point estimate past the target whose interval still holds the target is ``on track``;
 * ``no data`` when the series has no value after the baseline year (up to the target year), or none at all for
   the area.
 """
@@ -75,6 +78,8 @@ COLUMNS = [
     "target_value",
     "latest_year",
     "latest_value",
+    "latest_low",
+    "latest_high",
     "progress_share",
     "expected_share",
     "status",
@@ -141,6 +146,7 @@ def evaluate_targets(targets: TargetsFile, series: Mapping[str, pd.DataFrame]) -
             )
         after = obs[(obs["year"] > t.baseline.year) & (obs["year"] <= t.target.year)]
         span = t.target.value - t.baseline.value
+        low = high = np.nan
         if after.empty:
             latest_year, latest, progress, expected, status = pd.NA, np.nan, np.nan, np.nan, "no data"
         else:
@@ -149,6 +155,11 @@ def evaluate_targets(targets: TargetsFile, series: Mapping[str, pd.DataFrame]) -
             progress = (latest - t.baseline.value) / span
             expected = (min(latest_year, t.target.year) - t.baseline.year) / (t.target.year - t.baseline.year)
             status = "reached" if progress >= 1 else "on track" if progress >= expected else "off track"
+            if "low" in after.columns:
+                low, high = float(last["low"]), float(last["high"])
+                beyond = high <= t.target.value if t.direction == "decrease" else low >= t.target.value
+                if status == "reached" and not beyond:
+                    status = "on track"  # the point is past the target, the interval is not
         rows.append(
             {
                 "id": t.id,
@@ -165,6 +176,8 @@ def evaluate_targets(targets: TargetsFile, series: Mapping[str, pd.DataFrame]) -
                 "target_value": t.target.value,
                 "latest_year": latest_year,
                 "latest_value": latest,
+                "latest_low": low,
+                "latest_high": high,
                 "progress_share": progress,
                 "expected_share": expected,
                 "status": status,

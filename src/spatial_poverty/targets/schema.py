@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Collection
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -20,7 +20,16 @@ from spatial_poverty.errors import ConfigError
 from spatial_poverty.ingest.regions import REGIONS
 from spatial_poverty.validation import load_yaml_model
 
-__all__ = ["Point", "Target", "TargetsFile", "load_targets", "register_targets", "target_sources"]
+__all__ = [
+    "Point",
+    "Target",
+    "TargetsFile",
+    "check_run_series",
+    "load_targets",
+    "register_targets",
+    "sae_targets",
+    "target_sources",
+]
 
 
 class _Strict(BaseModel):
@@ -39,7 +48,10 @@ class Target(_Strict):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     indicator: str
-    area: str = Field(pattern=r"^EL(\d|\d\d)?$", description="NUTS code: EL, a NUTS 1 (EL4) or NUTS 2 (EL42)")
+    area: str = Field(
+        pattern=r"^(EL(\d|\d\d)?|\d{4})$",
+        description="NUTS code: EL, a NUTS 1 (EL4) or NUTS 2 (EL42); a 2021 municipality code for sae:<group>",
+    )
     label_el: str | None = None
     label_en: str | None = None
     baseline: Point
@@ -51,19 +63,26 @@ class Target(_Strict):
     @field_validator("indicator")
     @classmethod
     def _known_indicator(cls, v: str) -> str:
-        from spatial_poverty.targets.series import INDICATORS, REGISTER_PREFIX  # the series the package can read
+        from spatial_poverty.targets.series import INDICATORS, REGISTER_PREFIX, SAE_PREFIX
 
+        if v.startswith(SAE_PREFIX) and re.fullmatch(r"[a-z][a-z0-9_]*", v[len(SAE_PREFIX) :]):
+            return v
         if v.startswith(REGISTER_PREFIX) and re.fullmatch(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*", v[len(REGISTER_PREFIX) :]):
             return v
         if v not in INDICATORS:
             raise ValueError(
-                f"unknown indicator {v!r}; allowed: {', '.join(INDICATORS)}, or {REGISTER_PREFIX}<name> for a register "
-                "of the pipeline (sources.registers)"
+                f"unknown indicator {v!r}; allowed: {', '.join(INDICATORS)}, {REGISTER_PREFIX}<name> for a register "
+                f"of the pipeline (sources.registers), or {SAE_PREFIX}<group> for its AROPE estimate (sae.groups)"
             )
         return v
 
     @model_validator(mode="after")
     def _consistent(self) -> Target:
+        if self.area.isdigit() and not self.indicator.startswith("sae:"):
+            raise ValueError(
+                f"target {self.id!r}: a municipality ({self.area}) is an area only for the run's AROPE estimate "
+                "(indicator sae:<group>)"
+            )
         if self.target.year <= self.baseline.year:
             raise ValueError(
                 f"target {self.id!r}: the target year needs to be after the baseline year; "
@@ -166,3 +185,30 @@ def register_targets(targets: TargetsFile, registers: Collection[str]) -> dict[s
             f"which the pipeline does not declare in sources.registers ({', '.join(registers) or 'none'})"
         )
     return out
+
+
+def sae_targets(targets: TargetsFile, groups: Collection[str]) -> dict[str, str]:
+    """Target id -> group of the targets that follow the run's AROPE estimate (``sae:<group>``).
+
+    Raises
+    ------
+    ConfigError
+        If a target names a group the run does not estimate (an ``sae:`` section switched on, ``sae.groups``).
+    """
+    from spatial_poverty.targets.series import SAE_PREFIX
+
+    out = {t.id: t.indicator[len(SAE_PREFIX) :] for t in targets.targets if t.indicator.startswith(SAE_PREFIX)}
+    unknown = {i: g for i, g in out.items() if g not in groups}
+    if unknown:
+        raise ConfigError(
+            f"{targets.path}: target(s) {sorted(unknown)} follow the AROPE estimate of group(s) "
+            f"{sorted(set(unknown.values()))}, which the pipeline does not estimate (sae.groups: "
+            f"{', '.join(groups) or 'no sae: section switched on'})"
+        )
+    return out
+
+
+def check_run_series(targets: TargetsFile, cfg: Any) -> None:
+    """Every register and AROPE group a target follows is made by the run of ``cfg`` (a pipeline)."""
+    register_targets(targets, cfg.sources.registers)
+    sae_targets(targets, list(cfg.sae.groups) if cfg.sae_enabled else [])

@@ -156,10 +156,24 @@ INDICATORS: dict[str, Indicator] = {
 #: A target may follow a register of the run: ``indicator: register:<name>`` (its regional rate per 1,000, the
 #: yearly mean of the rates of the periods present; made by the run's ``registers`` stage, not read from a file).
 REGISTER_PREFIX = "register:"
+#: A target may follow the run's AROPE estimate of a group (``indicator: sae:<group>``, stage ``sae``): per region
+#: (NUTS 2, and EL with all 13 regions) the survey's direct estimate, per municipality (area: its 4-digit 2021 code)
+#: the model's, each with its 95 % interval; suppressed estimates are no data.
+SAE_PREFIX = "sae:"
 
 
 def indicator_for(name: str) -> Indicator:
-    """The indicator a target names: one of :data:`INDICATORS`, or a register of the run (``register:<name>``)."""
+    """The indicator a target names: one of :data:`INDICATORS`, a register of the run (``register:<name>``) or
+    its AROPE estimate of a group (``sae:<group>``)."""
+    if name.startswith(SAE_PREFIX):
+        group = name[len(SAE_PREFIX) :]
+        return Indicator(
+            f"AROPE (εκτίμηση της εκτέλεσης), ομάδα {group}",
+            f"AROPE (the run's estimate), group {group}",
+            "%",
+            note="the run's small-area estimate (stage sae) with its 95 % interval: reached only when the interval "
+            "lies beyond the target",
+        )
     if name.startswith(REGISTER_PREFIX):
         reg = name[len(REGISTER_PREFIX) :]
         return Indicator(

@@ -1,4 +1,5 @@
-"""Stage ``map``: the interactive map ``map.html`` (indicators, LISA, Gi*, the index, bivariate LISA, services)."""
+"""Stage ``map``: the interactive map ``map.html`` (indicators, LISA, Gi*, the index, bivariate LISA, services,
+the AROPE estimates)."""
 
 from __future__ import annotations
 
@@ -13,23 +14,35 @@ __all__ = ["STAGE"]
 
 
 def _decorate(ctx: StageContext) -> Any:
-    """The access stage's layers for the map (services, settlements with their nearest services), or None."""
+    """The layers other stages add to the map (services and settlements; the AROPE estimates), or None."""
     access = ctx.optional("access", "access")
-    if access is None:
+    sae = ctx.optional("sae", "layers")
+    if access is None and sae is None:
         return None
+    cfg = ctx.cfg
     names = ctx.product("harmonise", "municipalities")["name_el"]
 
     def decorate(fmap: Any) -> None:
-        from spatial_poverty.maps.access import add_access_layers
+        if access is not None:
+            from spatial_poverty.maps.access import add_access_layers
 
-        add_access_layers(
-            fmap,
-            access.layers["services"],
-            access.layers["settlement_access"],
-            access.nearest,
-            names,
-            attribution=access.registry.attribution,
-        )
+            add_access_layers(
+                fmap,
+                access.layers["services"],
+                access.layers["settlement_access"],
+                access.nearest,
+                names,
+                attribution=access.registry.attribution,
+            )
+        if sae is not None:
+            from spatial_poverty.maps.sae import add_sae_layers
+            from spatial_poverty.pipeline.names import SAE_LAYER
+            from spatial_poverty.sae.spec import SYNTHETIC
+
+            spec = cfg.sae
+            label = (f"{SYNTHETIC}: " if spec.synthetic else "") + f"AROPE {spec.year}"
+            groups = {g: spec.groups[g].title_el for g in spec.groups}
+            add_sae_layers(fmap, sae[SAE_LAYER], groups, simplify_m=cfg.map.simplify_m, label=label)
 
     return decorate
 
@@ -71,6 +84,6 @@ STAGE = Stage(
     name="map",
     run=_run,
     describe=lambda cfg: f"the interactive map map.html (geometry simplified to {cfg.map.simplify_m:g} m)",
-    config=("map", "title", "indicators", "statistics.significance"),
-    needs=("harmonise", "statistics", "access", "export"),
+    config=("map", "title", "indicators", "statistics.significance", "sae"),
+    needs=("harmonise", "statistics", "access", "sae", "export"),
 )

@@ -35,7 +35,7 @@ def _run(ctx: StageContext) -> dict[str, Any]:
         ctx.staging,
         lang=cfg.report.language,
         attribution=run_attribution(record),
-        register_series=ctx.optional("registers", "series"),
+        run_series={**(ctx.optional("registers", "series") or {}), **(ctx.optional("sae", "series") or {})},
     )
     return {
         "inputs": inputs,
@@ -50,7 +50,7 @@ STAGE = Stage(
     run=_run,
     describe=lambda cfg: f"targets of {cfg.report.targets} against their latest values (targets.csv)",
     config=("report.targets", "report.language"),
-    needs=("export", "registers"),
+    needs=("export", "registers", "sae"),
     products=("inputs", "summary", "chart", "layout"),
     inputs=_inputs,
     files=_files,
