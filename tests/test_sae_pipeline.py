@@ -424,3 +424,25 @@ def test_covariates_carry_their_year_and_a_missing_one_is_named() -> None:
     ]
     with pytest.raises(StatisticsError, match=r"municipality 0102 \(Β\) has no value of \['register:kea'\]"):
         covariate_table(spec, munis, {"kea": kea.iloc[:1]})
+
+
+def test_the_default_benchmark_is_eurostat_when_the_bundle_has_the_year(raw_dir: Path) -> None:
+    """benchmark auto: the group of everyone takes Eurostat's ilc_peps11 NUTS 2 AROPE of the survey year (2020:
+    all 13 regions, South Aegean 30.8 %, read from the bundle), the other groups the survey's regional estimate;
+    a year without NUTS 2 figures (2023) falls back to the survey, and benchmark eurostat then says why."""
+    from spatial_poverty.ingest import load_catalogue
+    from spatial_poverty.ingest.regions import REGIONS
+    from spatial_poverty.sae.run import benchmark_figures, eurostat_arope
+
+    path = raw_dir / load_catalogue(CATALOGUE)["eurostat_ilc_peps11_el_2003_2020"].path
+    regions = sorted(REGIONS)  # the 13 NUTS 2 codes
+    figures = eurostat_arope(path, 2020, regions)
+    assert figures is not None and len(figures) == 13 and figures["EL42"] == pytest.approx(0.308)
+    assert eurostat_arope(path, 2023, regions) is None
+    regional = pd.DataFrame({"estimate": [0.31, 0.27]}, index=["EL42", "EL30"])
+    spec = _spec(year=2020)
+    assert benchmark_figures(spec, "all", regional, figures) == (figures, "Eurostat ilc_peps11, AROPE 2020, NUTS 2")
+    got, source = benchmark_figures(spec, "children", regional, figures)
+    assert got == {"EL42": 0.31, "EL30": 0.27} and source.startswith("the survey's own regional direct estimate")
+    with pytest.raises(ConfigError, match="no figure for every region in 2023"):
+        benchmark_figures(_spec(year=2023, benchmark="eurostat"), "all", regional, None)

@@ -21,7 +21,7 @@ from spatial_poverty.sae.survey import read_survey
 if TYPE_CHECKING:
     from spatial_poverty.sae.spec import SaeSpec
 
-__all__ = ["SaeRun", "benchmark_figures", "covariate_table", "covariate_year", "run_sae"]
+__all__ = ["SaeRun", "benchmark_figures", "covariate_table", "covariate_year", "eurostat_arope", "run_sae"]
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def covariate_table(spec: SaeSpec, municipalities: pd.DataFrame, registers: dict
     return out
 
 
-def _eurostat(path: Path | None, year: int, regions: list[str]) -> dict[str, float] | None:
+def eurostat_arope(path: Path | None, year: int, regions: list[str]) -> dict[str, float] | None:
     """Eurostat's AROPE (%) of each region for ``year`` as a share, when the file has all of them."""
     if path is None:
         return None
@@ -162,7 +162,7 @@ def run_sae(
     areas = municipalities[["name_el", "pop_2021"]].copy()
     areas["female_2021"] = women.reindex(areas.index).astype(float)
     areas = areas.join(covariate_table(spec, municipalities, registers))
-    eurostat = _eurostat(eurostat_path, spec.year, sorted(region_of.unique()))
+    eurostat = eurostat_arope(eurostat_path, spec.year, sorted(region_of.unique()))
     results: dict[str, GroupResult] = {}
     sources: dict[str, str] = {}
     regionals: dict[str, pd.DataFrame] = {}
