@@ -18,7 +18,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # managed machines) every command would otherwise compile its imports again (validate: 8.8 s instead of 0.8 s).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test setup data lint clean-env bench registers-demo arope-demo
+.PHONY: run test setup data lint clean-env bench registers-demo arope-demo qgis-plugin qgis-screenshots lab docs
 
 run: setup data
 	$(BIN)/spatial-poverty run $(PIPELINE) --force
@@ -40,9 +40,37 @@ arope-demo: setup data
 	$(BIN)/spatial-poverty data synthetic-survey pipelines/arope_demo.yaml
 	$(BIN)/spatial-poverty run pipelines/arope_demo.yaml --force
 
+# The QGIS plugin zip of the "Spatial poverty" Processing provider (standard library only; docs/qgis.md).
+PLUGIN_ZIP ?= dist/spatial_poverty_provider.zip
+qgis-plugin:
+	$(PYTHON) qgis_plugin/build.py $(PLUGIN_ZIP)
+
+# JupyterLab on the notebook gallery, from the project's environment (dependency group "notebooks").
+LAB_ARGS ?=
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
+
+# The notebook gallery executed on a fresh South Aegean run and rendered to HTML in docs/gallery/ (the .py files
+# are the sources; the .ipynb are made in build/gallery).
+docs: run
+	rm -rf build/gallery
+	mkdir -p build/gallery docs/gallery
+	for nb in notebooks/*.py; do \
+		$(BIN)/jupytext --quiet --to ipynb --output build/gallery/$$(basename $$nb .py).ipynb $$nb || exit 1; \
+	done
+	SPATIAL_POVERTY_PIPELINE=$(CURDIR)/$(PIPELINE) $(BIN)/jupyter nbconvert --to html --execute \
+		--ExecutePreprocessor.timeout=600 --output-dir docs/gallery build/gallery/*.ipynb
+
+# The screenshots of docs/qgis.md, rendered headless by Debian's QGIS (python3-qgis; qgis_plugin/screenshots.py).
+qgis-screenshots: run
+	mkdir -p docs/img
+	QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR=$$(mktemp -d) SPATIAL_POVERTY_CLI=$(CURDIR)/$(BIN)/spatial-poverty \
+		/usr/bin/python3 qgis_plugin/screenshots.py data/processed/south_aegean/south_aegean.gpkg docs/img
+
 lint: setup
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests qgis_plugin notebooks
+	$(BIN)/ruff format --check src tests qgis_plugin notebooks
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)

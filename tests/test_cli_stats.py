@@ -230,3 +230,88 @@ def test_library_warnings_go_to_the_log_not_the_console(columbus_shp, tmp_path):
     assert "Warning" not in quiet.stderr and "warnings.warn" not in quiet.stderr
     loud = subprocess.run([*args, "--out", str(tmp_path / "b.gpkg"), "-v"], capture_output=True, text=True, timeout=300)
     assert loud.returncode == 0 and "py.warnings" in loud.stderr and "crs" in loud.stderr.lower()
+
+
+@NO_CRS
+def test_local_geary_layer_equals_esda(columbus_shp, tmp_path):
+    from esda import Geary_Local
+    from libpysal.weights import Queen
+
+    out = tmp_path / "lg.gpkg"
+    proc = run_cli("stats", "local-geary", columbus_shp, "--id", "POLYID", "--var", "CRIME", "--seed", "7",
+                   "--out", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    layer = gpd.read_file(out, layer="local_geary_CRIME")
+    assert list(layer.columns[:6]) == ["POLYID", "CRIME", "geary_c", "geary_p", "geary_q", "geary_cluster"]
+    gdf = gpd.read_file(columbus_shp)
+    w = Queen.from_dataframe(gdf, use_index=False)
+    w.transform = "r"
+    reference = Geary_Local(connectivity=w, permutations=0).fit(gdf["CRIME"].to_numpy(float)).localG
+    np.testing.assert_allclose(layer["geary_c"], reference, rtol=RTOL_FULL)
+    summary = json.loads(proc.stdout)
+    assert summary["statistic"] == "local_geary" and sum(summary["clusters"].values()) == 49
+    assert (layer["geary_q"] >= layer["geary_p"]).all()
+
+
+@NO_CRS
+def test_weights_report_and_links_layer(tmp_path):
+    # A test-made fixture: a row of three touching squares and one far island.
+    from shapely.geometry import box
+
+    gdf = gpd.GeoDataFrame(
+        {"code": ["a", "b", "c", "island"]},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1), box(10, 0, 11, 1)],
+        crs=2100,
+    )
+    src = tmp_path / "units.gpkg"
+    gdf.to_file(src)
+    out = tmp_path / "links.gpkg"
+    proc = run_cli("stats", "weights", str(src), "--id", "code", "--island-k", "1", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["weights"]["isolates_contiguity"] == ["island"] and report["weights"]["n_components"] == 1
+    links = gpd.read_file(out, layer="weights_links")
+    assert sorted(zip(links["from_id"], links["to_id"], links["origin"], strict=True)) == [
+        ("a", "b", "queen"),
+        ("b", "c", "queen"),
+        ("c", "island", "island policy"),
+    ]
+    json_out = tmp_path / "report.json"
+    proc = run_cli("stats", "weights", str(src), "--id", "code", "--island-policy", "none", "--out", str(json_out))
+    assert proc.returncode == 0 and json.loads(json_out.read_text())["weights"]["isolates"] == ["island"]
+    proc = run_cli("stats", "weights", str(src), "--id", "code", "--out", str(tmp_path / "links.csv"))
+    assert proc.returncode == 5 and "give a .json" in proc.stderr
+
+
+@NO_CRS
+@pytest.mark.parametrize(
+    ("verb", "layer", "attr", "first_label"),
+    [
+        ("lisa", "lisa_CRIME", "lisa_cluster", "Υψηλό-Υψηλό"),
+        ("gistar", "gistar_CRIME", "gi_bin", "Θερμό σημείο, 99%"),
+        ("local-geary", "local_geary_CRIME", "geary_cluster", "Υψηλό-Υψηλό"),
+    ],
+)
+def test_style_stores_the_default_qgis_style(columbus_shp, tmp_path, verb, layer, attr, first_label):
+    import sqlite3
+
+    out = tmp_path / "styled.gpkg"
+    proc = run_cli("stats", verb, columbus_shp, "--id", "POLYID", "--var", "CRIME", "--out", str(out), "--style")
+    assert proc.returncode == 0, proc.stderr
+    con = sqlite3.connect(out)
+    rows = con.execute("SELECT f_table_name, useAsDefault, styleQML FROM layer_styles").fetchall()
+    registered = con.execute("SELECT 1 FROM gpkg_contents WHERE table_name = 'layer_styles'").fetchone()
+    con.close()
+    assert len(rows) == 1 and rows[0][:2] == (layer, 1) and registered
+    qml = rows[0][2]
+    assert f'type="categorizedSymbol" attr="{attr}"' in qml and f'label="{first_label}"' in qml
+    assert 'field="POLYID"' in qml  # labels with the id field (no Greek name in this layer)
+    # Without --style no style table; --style needs a GeoPackage.
+    plain = tmp_path / "plain.gpkg"
+    assert run_cli("stats", verb, columbus_shp, "--id", "POLYID", "--var", "CRIME", "--out", str(plain)).returncode == 0
+    con = sqlite3.connect(plain)
+    assert con.execute("SELECT 1 FROM sqlite_master WHERE name = 'layer_styles'").fetchone() is None
+    con.close()
+    proc = run_cli("stats", verb, columbus_shp, "--id", "POLYID", "--var", "CRIME", "--out",
+                   str(tmp_path / "x.geojson"), "--style")  # fmt: skip
+    assert proc.returncode == 5 and "is not a .gpkg" in proc.stderr

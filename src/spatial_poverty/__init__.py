@@ -10,9 +10,16 @@ Stages, one subpackage each:
 - :mod:`spatial_poverty.pipeline`: the pipeline config schema and the runner;
 - :mod:`spatial_poverty.cli`: the ``spatial-poverty`` command.
 
+A published run as data frames: ``spatial_poverty.open_run(path)`` (:mod:`spatial_poverty.published`).
+
 Importing the package reads no file and has no side effect.
 """
 
+from spatial_poverty.lazy import lazy_exports
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["PublishedRun", "__version__", "open_run"]
+
+# Imported on first use (no import statement: modules that import __version__ from here stay out of a circle).
+__getattr__ = lazy_exports(__name__, {"published": ("PublishedRun", "open_run")})

@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -117,6 +118,14 @@ Significance = Annotated[
         "--significance",
         help="What makes a unit significant: p (the pseudo p-value) or q (adjusted by --correction). Default: q, "
         "or p with --correction none.",
+    ),
+]
+Style = Annotated[
+    bool,
+    typer.Option(
+        "--style",
+        help="Store the project's default QGIS style (palette, Greek aliases) in the output GeoPackage, so QGIS opens "
+        "it styled (needs a .gpkg --out).",
     ),
 ]
 Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv for debug).")]
@@ -230,10 +239,15 @@ def _emit_json(result: dict[str, Any], out: Path | None) -> None:
         atomic_write(out, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
 
 
-def _write_layer(gdf: Any, out: Path, layer: str) -> None:
+def _write_layer(gdf: Any, out: Path, layer: str, style: Callable[[Path], None] | None = None) -> None:
+    """Write ``gdf`` as ``layer`` of ``out``, whole or not at all; ``style`` (a GeoPackage only) is applied to the
+    temporary file before it takes ``out``'s place."""
+
     def write(tmp: Path) -> None:
         kwargs = {"layer": layer} if out.suffix.lower() == ".gpkg" else {}
         gdf.to_file(tmp, **kwargs)
+        if style is not None:
+            style(tmp)
 
     if out.suffix.lower() == ".shp":
         # A shapefile is several files: write them in a temporary folder, then move each.
@@ -249,6 +263,24 @@ def _write_layer(gdf: Any, out: Path, layer: str) -> None:
                 raise ExportError(f"could not write {out}: {exc}") from exc
         return
     atomic_write(out, write)
+
+
+def _check_style(style: bool, target: Path) -> None:
+    from spatial_poverty.errors import ExportError
+
+    if style and target.suffix.lower() != ".gpkg":
+        raise ExportError(f"--style stores the QGIS style in a GeoPackage; --out {target} is not a .gpkg")
+
+
+def _styler(style: bool, tool: str, frame: Any, id_field: str, var: str) -> Callable[[Path], None] | None:
+    """What ``--style`` does to the written GeoPackage (None without it)."""
+    if not style:
+        return None
+    from spatial_poverty.export.tool_styles import store_default_style, tool_qml
+
+    qml = tool_qml(tool, frame, id_field=id_field, var=var)
+    layer = f"{tool}_{var}"
+    return lambda path: store_default_style(path, layer, qml, description=f"spatial-poverty stats {tool}: {var}")
 
 
 def _setup(verbose: int) -> None:
@@ -402,6 +434,7 @@ def lisa(
     alpha: Alpha = 0.05,
     correction: Correction = "bh",
     significance: Significance = None,
+    style: Style = False,
     verbose: Verbose = 0,
 ) -> None:
     """Local Moran (LISA): a layer with the id field, lisa_i, lisa_p, lisa_q, lisa_cluster (GeoDa labels)."""
@@ -412,12 +445,13 @@ def lisa(
         rule = _significance(significance, correction)
         target = out or _default_out(input_, "lisa", var)
         _check_out(target, force)
+        _check_style(style, target)
         isolates = _isolates(island_policy, local=True)
         from spatial_poverty.cli import lisa_fast
 
         if lisa_fast.supports(weights, island_policy.value):
             summary = _lisa_lean(input_, id_field, var, weights, transform, permutations, seed, alternative, target,
-                                 layer, island_policy, island_k, alpha, correction, isolates, rule)  # fmt: skip
+                                 layer, island_policy, island_k, alpha, correction, isolates, rule, style)  # fmt: skip
             if summary is not None:
                 typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))
                 return
@@ -442,7 +476,7 @@ def lisa(
             lisa_quadrant=frame["quadrant"].to_numpy(),
             lisa_z_sim=frame["z_sim"].to_numpy(),
         ).reset_index(drop=True)
-        _write_layer(layer_gdf, target, f"lisa_{var}")
+        _write_layer(layer_gdf, target, f"lisa_{var}", _styler(style, "lisa", layer_gdf, id_field, var))
         summary = _lisa_summary(
             target, var, lm.n, lm.counts(), report, permutations, seed, alternative, correction, alpha, rule
         )
@@ -466,6 +500,7 @@ def _lisa_lean(
     correction: str,
     isolates: str,
     rule: str,
+    style: bool = False,
 ) -> dict[str, Any] | None:
     """``stats lisa`` on contiguity weights without libpysal (:mod:`spatial_poverty.cli.lisa_fast`); None when
     the general path is needed (isolates to link with ``--island-policy knn``)."""
@@ -495,12 +530,25 @@ def _lisa_lean(
     }
     name = f"lisa_{var}"
     if target.suffix.lower() == ".gpkg":
-        atomic_write(target, lambda tmp: lisa_fast.write_gpkg_layer(tmp, name, columns, data))
+        styler = _styler(style, "lisa", _columns_frame(columns), id_field, var)
+
+        def write(tmp: Path) -> None:
+            lisa_fast.write_gpkg_layer(tmp, name, columns, data)
+            if styler is not None:
+                styler(tmp)
+
+        atomic_write(target, write)
     else:
         import geopandas as gpd
 
         _write_layer(gpd.GeoDataFrame(columns, geometry=data.geometry, crs=data.crs), target, name)
     return _lisa_summary(target, var, lm.n, lm.counts, report, permutations, seed, alternative, correction, alpha, rule)
+
+
+def _columns_frame(columns: dict[str, Any]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(columns)
 
 
 def _lisa_summary(
@@ -551,6 +599,7 @@ def gistar(
     alpha: Alpha = 0.05,
     correction: Correction = "bh",
     significance: Significance = None,
+    style: Style = False,
     verbose: Verbose = 0,
 ) -> None:
     """Getis-Ord Gi* hot spots (ArcGIS's formula): a layer with the id field, gi_z, gi_p, gi_bin, significant
@@ -563,6 +612,7 @@ def gistar(
         rule = _significance(significance, correction)
         target = out or _default_out(input_, "gistar", var)
         _check_out(target, force)
+        _check_style(style, target)
         isolates = _isolates(island_policy, local=True)
         gdf = _read(input_, id_field, [var], layer)
         graph, report = _weights(gdf, weights, island_policy, island_k)
@@ -582,7 +632,7 @@ def gistar(
         layer_gdf = gdf[[var, "geometry"]].copy()
         layer_gdf.insert(0, id_field, gdf.index.to_numpy())
         layer_gdf = layer_gdf.assign(**{c: frame[c].to_numpy() for c in frame.columns}).reset_index(drop=True)
-        _write_layer(layer_gdf, target, f"gistar_{var}")
+        _write_layer(layer_gdf, target, f"gistar_{var}", _styler(style, "gistar", layer_gdf, id_field, var))
         bins = frame["gi_bin"].value_counts().sort_index()
         summary = {
             "output": str(target),
@@ -600,3 +650,129 @@ def gistar(
             "weights": report,
         }
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))
+
+
+@stats_app.command("local-geary")
+def local_geary(
+    input_: Input,
+    id_field: IdField,
+    var: VarField,
+    weights: Weights = "queen",
+    permutations: Permutations = 999,
+    seed: Seed = 12345,
+    alternative: Alt = AlternativeOpt.two_sided,
+    out: Out = None,
+    force: Force = False,
+    layer: Layer = None,
+    island_policy: Islands = IslandOpt.none,
+    island_k: IslandK = 1,
+    alpha: Alpha = 0.05,
+    correction: Correction = "bh",
+    significance: Significance = None,
+    style: Style = False,
+    verbose: Verbose = 0,
+) -> None:
+    """Local Geary (Anselin 2019, esda's scale): a layer with the id field, geary_c, geary_p, geary_q,
+    geary_cluster (GeoDa labels: High-High, Low-Low, Other Positive, Negative)."""
+    _setup(verbose)
+    from spatial_poverty.cli.common import errors as _errors
+    from spatial_poverty.stats import LocalGeary
+
+    with _errors():
+        rule = _significance(significance, correction)
+        target = out or _default_out(input_, "local_geary", var)
+        _check_out(target, force)
+        _check_style(style, target)
+        isolates = _isolates(island_policy, local=True)
+        gdf = _read(input_, id_field, [var], layer)
+        graph, report = _weights(gdf, weights, island_policy, island_k)
+        lg = LocalGeary(
+            gdf[var], graph, permutations=permutations, seed=seed, alpha=alpha, alternative=alternative.value,
+            correction=correction, isolates=isolates, significance=rule,  # type: ignore[arg-type]
+        )  # fmt: skip
+        frame = lg.to_frame()
+        layer_gdf = gdf[[var, "geometry"]].copy()
+        layer_gdf.insert(0, id_field, gdf.index.to_numpy())
+        layer_gdf = layer_gdf.assign(
+            geary_c=frame["local_c"].to_numpy(),
+            geary_p=frame["p_sim"].to_numpy(),
+            geary_q=frame["q_sim"].to_numpy(),
+            geary_cluster=frame["cluster"].to_numpy(),
+        ).reset_index(drop=True)
+        _write_layer(layer_gdf, target, f"local_geary_{var}", _styler(style, "local_geary", layer_gdf, id_field, var))
+        counts = frame["cluster"].value_counts().sort_index()
+        summary = {
+            "output": str(target),
+            "layer": f"local_geary_{var}",
+            "statistic": "local_geary",
+            "n": lg.n,
+            "permutations": permutations,
+            "seed": seed,
+            "alternative": alternative.value,
+            "correction": correction,
+            "alpha": alpha,
+            "significance": rule,
+            "clusters": {str(k): int(v) for k, v in counts.items()},
+            "weights": report,
+        }
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))
+
+
+@stats_app.command("weights")
+def weights_report(
+    input_: Input,
+    id_field: IdField,
+    weights: Weights = "queen",
+    out: Out = None,
+    force: Force = False,
+    layer: Layer = None,
+    island_policy: Islands = IslandOpt.knn,
+    island_k: IslandK = 3,
+    verbose: Verbose = 0,
+) -> None:
+    """The weights and what the island policy did (JSON: isolates, links added, components); with a .gpkg --out,
+    also a line layer ``weights_links`` (centroid to centroid) whose ``origin`` says which links the island policy
+    added."""
+    _setup(verbose)
+    from spatial_poverty.cli.common import errors as _errors
+
+    with _errors():
+        if out is not None and out.suffix.lower() not in (".gpkg", ".json"):
+            from spatial_poverty.errors import ExportError
+
+            raise ExportError(f"--out {out}: give a .json (the report) or a .gpkg (the report and the links)")
+        _check_out(out, force)
+        gdf = _read(input_, id_field, [], layer)
+        graph, report = _weights(gdf, weights, island_policy, island_k)
+        result = {"input": str(input_), "id": id_field, "weights": report}
+        if out is not None and out.suffix.lower() == ".gpkg":
+            links = _links_layer(gdf, graph, report)
+            result["links"] = {"layer": "weights_links", "n": len(links), "output": str(out)}
+            _write_layer(links, out, "weights_links")
+            typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=_json_default))
+            return
+        _emit_json(result, out)
+
+
+def _links_layer(gdf: Any, graph: Any, report: dict[str, Any]) -> Any:
+    """Each undirected link once, as a line between the units' points on surface; ``origin`` is ``island policy``
+    for the links the policy added, else the base weights' kind."""
+    import geopandas as gpd
+    from shapely import LineString
+
+    added = {tuple(sorted(map(str, p))) for p in report.get("links_added", [])}
+    points = gdf.geometry.representative_point()
+    adj = graph.adjacency.reset_index()
+    adj.columns = ["focal", "neighbor", "weight"]
+    adj = adj[adj["focal"].astype(str) < adj["neighbor"].astype(str)]
+    pairs = list(zip(adj["focal"].astype(str), adj["neighbor"].astype(str), strict=True))
+    where = {str(k): p for k, p in points.items()}
+    return gpd.GeoDataFrame(
+        {
+            "from_id": [a for a, _ in pairs],
+            "to_id": [b for _, b in pairs],
+            "origin": ["island policy" if p in added else str(report.get("kind", "weights")) for p in pairs],
+        },
+        geometry=[LineString([where[a], where[b]]) for a, b in pairs],
+        crs=gdf.crs,
+    )

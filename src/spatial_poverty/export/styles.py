@@ -38,7 +38,7 @@ from spatial_poverty.stats.labels import (
     NOT_SIGNIFICANT_EL,
 )
 
-__all__ = ["GEODA_LISA", "GI_BIN", "LayerStyle", "layer_style", "write_layer_styles"]
+__all__ = ["GEODA_LISA", "GI_BIN", "LayerStyle", "StyleClass", "layer_style", "write_layer_styles"]
 
 QGIS_VERSION = "3.22.16-Białowieża"
 
@@ -72,7 +72,7 @@ _NODATA = "#d9d9d9"
 
 
 @dataclass(frozen=True)
-class _Class:
+class StyleClass:
     """One legend entry: a range ``[lower, upper]`` or a category ``value``."""
 
     colour: str
@@ -106,7 +106,7 @@ def _fmt(x: float) -> str:
     return f"{x:,.{min(digits, 4)}f}".replace(",", " ")
 
 
-def _quantile_classes(values: pd.Series, palette: Sequence[str], unit: str, *, diverging: bool) -> list[_Class]:
+def _quantile_classes(values: pd.Series, palette: Sequence[str], unit: str, *, diverging: bool) -> list[StyleClass]:
     """Quantile classes (at most ``len(palette)``); with ``diverging`` the colours are centred on zero."""
     v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
     if v.size == 0:
@@ -134,12 +134,12 @@ def _quantile_classes(values: pd.Series, palette: Sequence[str], unit: str, *, d
         colours = [palette[round(i * (k - 1) / max(n - 1, 1))] for i in range(n)]
     suffix = f" {unit}" if unit else ""
     return [
-        _Class(colours[i], f"{_fmt(edges[i])} – {_fmt(edges[i + 1])}{suffix}", float(edges[i]), float(edges[i + 1]))
+        StyleClass(colours[i], f"{_fmt(edges[i])} – {_fmt(edges[i + 1])}{suffix}", float(edges[i]), float(edges[i + 1]))
         for i in range(n)
     ]
 
 
-def _classes(spec: LayerSpec, frame: pd.DataFrame, *, greek: bool) -> tuple[str, str, list[_Class]]:
+def _classes(spec: LayerSpec, frame: pd.DataFrame, *, greek: bool) -> tuple[str, str, list[StyleClass]]:
     """The field drawn, the renderer kind and its classes."""
     st = spec.style
     if st is None:
@@ -148,17 +148,17 @@ def _classes(spec: LayerSpec, frame: pd.DataFrame, *, greek: bool) -> tuple[str,
     if attr is None:
         raise ValueError(f"layer {spec.name!r}: none of the style's fields {st.fields} is in the layer")
     if st.palette == "geoda_lisa":
-        classes = [_Class(c, el if greek else en, value=en) for en, (c, el) in GEODA_LISA.items()]
+        classes = [StyleClass(c, el if greek else en, value=en) for en, (c, el) in GEODA_LISA.items()]
         if (frame[attr] == NO_NEIGHBOURS).any():  # island policy "components": too small to analyse
-            classes.append(_Class("#999999", NO_NEIGHBOURS_EL if greek else NO_NEIGHBOURS, value=NO_NEIGHBOURS))
+            classes.append(StyleClass("#999999", NO_NEIGHBOURS_EL if greek else NO_NEIGHBOURS, value=NO_NEIGHBOURS))
         return attr, "categorized", classes
     if st.palette == "gi_bin":
-        classes = [_Class(c, el if greek else en, value=b) for b, (c, el, en) in GI_BIN.items()]
+        classes = [StyleClass(c, el if greek else en, value=b) for b, (c, el, en) in GI_BIN.items()]
         return attr, "categorized", classes
     if st.palette == "service_type":
         from spatial_poverty.services.vocabulary import SERVICE_COLOURS, SERVICE_TYPES
 
-        classes = [_Class(c, SERVICE_TYPES[k][0 if greek else 1], value=k) for k, c in SERVICE_COLOURS.items()]
+        classes = [StyleClass(c, SERVICE_TYPES[k][0 if greek else 1], value=k) for k, c in SERVICE_COLOURS.items()]
         return attr, "categorized", classes
     f = field_spec(spec, attr)
     unit = (UNITS_EL.get(f.unit, f.unit) if greek else f.unit) if f else ""
@@ -167,7 +167,7 @@ def _classes(spec: LayerSpec, frame: pd.DataFrame, *, greek: bool) -> tuple[str,
     shown = frame if st.show_where is None else frame[frame[st.show_where[0]].astype(str) == st.show_where[1]]
     classes = _quantile_classes(shown[attr], palette, unit, diverging=diverging)
     if st.null_label is not None:
-        classes.insert(0, _Class(_NULL_GREY, st.null_label[0 if greek else 1], _NULL_VALUE, _NULL_VALUE))
+        classes.insert(0, StyleClass(_NULL_GREY, st.null_label[0 if greek else 1], _NULL_VALUE, _NULL_VALUE))
     return attr, "graduated", classes
 
 
@@ -267,7 +267,7 @@ def _symbol_xml(name: str, colour: str, hatch: str | None, indent: str, *, point
     return out
 
 
-def renderer_xml(attr: str, kind: str, classes: Sequence[_Class], hatch: str | None, *, point: bool = False) -> str:
+def renderer_xml(attr: str, kind: str, classes: Sequence[StyleClass], hatch: str | None, *, point: bool = False) -> str:
     """The ``renderer-v2`` element of a QML style or QGIS project layer (``point``: circle markers; ``attr`` a
     field or an expression; ``hatch`` an expression whose true features are hatched)."""
     ind = "    "
@@ -361,7 +361,7 @@ def qml(spec: LayerSpec, frame: pd.DataFrame, *, greek: bool = True) -> str:
 # ------------------------------------------------------------------------------------------------------------ SLD
 
 
-def _sld_filter(attr: str, c: _Class, last: bool) -> str:
+def _sld_filter(attr: str, c: StyleClass, last: bool) -> str:
     if c.value is not None:
         return (
             "<ogc:Filter><ogc:PropertyIsEqualTo>"
