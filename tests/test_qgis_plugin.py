@@ -108,7 +108,9 @@ def test_provider_lists_its_algorithms(qgis_env):
     proc = subprocess.run([QGIS_PROCESS, "list"], env=qgis_env, capture_output=True, text=True, check=False)
     listed = {line.split()[0] for line in proc.stdout.splitlines() if line.strip().startswith("spatial_poverty:")}
     assert "Spatial poverty" in proc.stdout
-    assert listed == {f"spatial_poverty:{a}" for a in ("moran", "lisa", "gistar", "local_geary", "weights")}
+    assert listed == {
+        f"spatial_poverty:{a}" for a in ("moran", "lisa", "gistar", "local_geary", "weights", "fh", "index")
+    }
 
 
 def test_a_missing_command_is_a_clear_error(qgis_env, tmp_path):
@@ -235,3 +237,65 @@ def test_screenshots_render_headless(qgis_python, south_aegean_run, tmp_path):  
     assert len(colours(shots["qgis_lisa_dialog.png"])) > 50  # a dialog, not a blank image
     for p in shots.values():
         shutil.copy(p, artefacts() / p.name)
+
+
+@pytest.mark.slow
+def test_fay_herriot_equals_the_command_line(qgis_env, qgis_python, south_aegean_run, tmp_path):  # noqa: F811
+    """On the South Aegean municipalities with a test-made direct estimate (a fixture, not data): a rate that
+    follows unemployment 2001, with a sampling variance per municipality and five municipalities out of sample."""
+    import numpy as np
+
+    source = gpd.read_file(south_aegean_run / "south_aegean.gpkg", layer="municipalities")
+    rng = np.random.default_rng(7)
+    source["direct"] = 0.08 + 0.008 * (source["unemp_2001"] - source["unemp_2001"].mean()) + rng.normal(0, 0.02, 34)
+    source["var"] = rng.uniform(0.0001, 0.0009, 34)
+    source.loc[source.index[:5], ["direct", "var"]] = np.nan  # low rates with their error: some CVs above 33.3 %
+    areas = tmp_path / "areas.gpkg"
+    source[["code", "name_el", "pop_2021", "unemp_2001", "primary_2001", "direct", "var", "geometry"]].to_file(
+        areas, layer="areas"
+    )
+    out_q, out_c = tmp_path / "qgis.gpkg", tmp_path / "cli.gpkg"
+    result = qgis_run(
+        qgis_env, "fh", INPUT=f"{areas}|layername=areas", ID_FIELD="code", DIRECT="direct", VARIANCE="var",
+        COVARIATES="unemp_2001", MSE=1, BOOTSTRAP=200, SEED=SEED, OUTPUT=out_q,
+    )  # fmt: skip
+    cli_run_text = subprocess.run(
+        [str(CLI), "sae", "fh", str(areas), "--layer", "areas", "--id", "code", "--direct", "direct", "--variance",
+         "var", "--covariates", "unemp_2001", "--mse", "bootstrap", "--bootstrap", "200", "--seed", str(SEED),
+         "--out", str(out_c)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert cli_run_text.returncode == 0, cli_run_text.stderr
+    layer = same_layer(out_q, out_c, "sae_fh")
+    assert json.loads(result["results"]["SUMMARY"]) == json.loads(out_c.with_suffix(".json").read_text())
+    assert layer["out_of_sample"].sum() == 5
+    hidden = layer["quality"] == "suppress"
+    assert hidden.sum() >= 1 and layer.loc[hidden, ["eblup", "mse", "cv", "ci_low", "ci_high"]].isna().all().all()
+
+    report = open_in_qgis(qgis_python, out_q, tmp_path / "render")
+    info = report["layers"]["sae_fh"]
+    assert (info["renderer"], info["legend"][0]) == ("graduatedSymbol", "Απόκρυψη (CV πάνω από το όριο)")
+    assert info["colours"][0] == "#bdbdbd" and info["aliases"]["eblup"].startswith("Εκτίμηση")
+    shutil.copy(tmp_path / "render" / "sae_fh.png", artefacts() / "sae_fh.png")
+
+
+@pytest.mark.slow
+def test_index_equals_the_published_index(qgis_env, qgis_python, south_aegean_run, tmp_path):  # noqa: F811
+    """The run's own index (recipe imd, the run's seed) through QGIS: the published deprivation_index layer."""
+    source = south_aegean_run / "south_aegean.gpkg"
+    seed = json.loads((south_aegean_run / "manifest.json").read_text())["seed"]
+    spec = tmp_path / "imd.yaml"
+    spec.write_text("index:\n  recipe: imd\n", encoding="utf-8")
+    out = tmp_path / "qgis.gpkg"
+    result = qgis_run(qgis_env, "index", INPUT=f"{source}|layername=municipalities", ID_FIELD="code", SPEC=spec,
+                      SEED=seed, OUTPUT=out)  # fmt: skip
+    assert result["results"]["OUTPUT"] == f"{out}|layername=deprivation_index"
+    mine = gpd.read_file(out, layer="deprivation_index").set_index("code")
+    published = gpd.read_file(source, layer="deprivation_index").set_index("code").loc[mine.index]
+    fields = ["score", "rank", "decile", "rank_p05", "rank_p50", "rank_p95", "p_worst_decile", "unreliable"]
+    pd.testing.assert_frame_equal(mine[fields], published[fields], check_exact=True)
+    report = open_in_qgis(qgis_python, out, tmp_path / "render")
+    info = report["layers"]["deprivation_index"]
+    assert (info["renderer"], info["attr"], info["label_field"]) == ("graduatedSymbol", "score", "name_el")
+    assert info["symbol_layers"] == ["SimpleFill", "LinePatternFill"]  # the unreliable hatched
+    shutil.copy(tmp_path / "render" / "deprivation_index.png", artefacts() / "deprivation_index.png")

@@ -553,3 +553,42 @@ def test_direct_estimates_equal_svy_on_nhanes_domains(reference):
     total = sample.estimation.total("highbp", drop_nulls=True).to_polars().to_pandas()
     mine = direct_estimates(design, d["highbp"].to_numpy(), statistic="total")
     np.testing.assert_allclose(mine[["estimate", "se"]].iloc[0], total[["est", "se"]].iloc[0], rtol=1e-9)
+
+
+def test_fh_to_a_geopackage_draws_the_areas_and_hides_the_suppressed(reference, tmp_path):
+    import sqlite3
+
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    d = _milk(reference)
+    # An area whose estimate is small against its error (SE 0.03 on 0.02): its CV is too high to publish.
+    d.loc[d.index[0], ["direct_est", "variance"]] = [0.02, 0.0009]
+    # A test-made layer: one square per milk area, so that the areas have geometry.
+    areas = gpd.GeoDataFrame(d.assign(small_area=d["small_area"].astype(str)),
+                             geometry=[box(i, 0, i + 1, 1) for i in range(len(d))], crs=2100)  # fmt: skip
+    areas.to_file(tmp_path / "milk.gpkg", layer="milk")
+    args = ["--id", "small_area", "--direct", "direct_est", "--variance", "variance",
+            "--covariates", "major_2,major_3,major_4"]  # fmt: skip
+    csv, gpkg = tmp_path / "milk.csv", tmp_path / "milk_fh.gpkg"
+    assert run_cli("sae", "fh", str(tmp_path / "milk.gpkg"), *args, "--out", str(csv)).returncode == 0
+    proc = run_cli("sae", "fh", str(tmp_path / "milk.gpkg"), *args, "--out", str(gpkg), "--style")
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(csv, dtype={"id": str}).set_index("id")
+    layer = gpd.read_file(gpkg, layer="sae_fh").set_index("small_area")
+    assert list(layer.index) == list(table.index) and layer.crs.to_epsg() == 2100
+    suppressed = table["quality"] == "suppress"
+    assert suppressed.sum() >= 1 and (layer["quality"] == table["quality"]).all()
+    assert layer.loc[suppressed, ["eblup", "mse", "cv", "ci_low", "ci_high", "direct"]].isna().all().all()
+    shown = ~suppressed
+    np.testing.assert_allclose(layer.loc[shown, "eblup"], table.loc[shown, "eblup"], rtol=1e-9)
+    assert json.loads((tmp_path / "milk_fh.json").read_text())["sigma2_u"] > 0
+    con = sqlite3.connect(gpkg)
+    (qml,) = con.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'sae_fh'").fetchone()
+    con.close()
+    assert 'type="graduatedSymbol"' in qml and """attr='coalesce("eblup", -1.0)'""" in qml
+    assert "Απόκρυψη" in qml and "LinePatternFill" in qml  # suppressed grey, flagged hatched
+    # A CSV has no geometry to draw.
+    d.to_csv(tmp_path / "in.csv", index=False)
+    proc = run_cli("sae", "fh", str(tmp_path / "in.csv"), *args, "--out", str(tmp_path / "x.gpkg"))
+    assert proc.returncode == 4 and "has no geometry" in proc.stderr

@@ -10,9 +10,11 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
+    QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
     QgsProcessingParameterVectorDestination,
@@ -35,6 +37,7 @@ class _Algorithm(QgsProcessingAlgorithm):
     """What every algorithm shares: the input layer, its id field and the weights with their island policy."""
 
     command = ()
+    algorithm_id = ""  # default: the command's last word
     group_name = "Spatial autocorrelation"
     title = ""
     help_text = ""
@@ -43,7 +46,7 @@ class _Algorithm(QgsProcessingAlgorithm):
         return type(self)()
 
     def name(self):
-        return self.command[-1].replace("-", "_")
+        return self.algorithm_id or self.command[-1].replace("-", "_")
 
     def displayName(self):
         return self.title
@@ -308,4 +311,209 @@ class WeightsAlgorithm(_Algorithm):
         }
 
 
-ALGORITHMS = [GlobalMoranAlgorithm, LisaAlgorithm, GiStarAlgorithm, LocalGearyAlgorithm, WeightsAlgorithm]
+class FayHerriotAlgorithm(_Algorithm):
+    command = ("sae", "fh")
+    title = "Small-area estimation (Fay-Herriot)"
+    group_name = "Small-area estimation"
+    help_text = (
+        "Fay-Herriot EBLUPs of an area-level direct estimate (for example a survey's AROPE rate per municipality) "
+        "with covariates known for every area: estimate (eblup), MSE (analytic, Prasad-Rao, or parametric "
+        "bootstrap), CV, 95 % interval and quality class (publish / flag / suppress; a suppressed area carries no "
+        "number). Areas with an empty direct estimate get the synthetic estimate. Optional: arcsine transform with "
+        "the effective sample size, spatial (SAR) area effects on the project's island weights, benchmarking to "
+        "a regional figure. Runs 'spatial-poverty sae fh'."
+    )
+
+    METHODS = ("reml", "ml", "adjusted")
+    TRANSFORMS = ("none", "arcsin")
+    MSES = ("analytic", "bootstrap")
+    QUALITY = ("eu", "statcan")
+
+    def initAlgorithm(self, config=None):
+        self.add_input()
+        numeric = QgsProcessingParameterField.Numeric
+        self.addParameter(
+            QgsProcessingParameterField("DIRECT", "Direct estimate (empty: out of sample)", None, "INPUT", numeric)
+        )
+        self.addParameter(
+            QgsProcessingParameterField("VARIANCE", "Sampling variance", None, "INPUT", numeric, optional=True)
+        )
+        self.addParameter(
+            QgsProcessingParameterField(
+                "SAMPLE_SIZE", "Effective sample size (arcsine)", None, "INPUT", numeric, optional=True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterField(
+                "COVARIATES", "Covariates", None, "INPUT", numeric, allowMultiple=True, optional=True
+            )
+        )
+        self.addParameter(QgsProcessingParameterEnum("METHOD", "Fit", list(self.METHODS), defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum("TRANSFORM", "Transform", list(self.TRANSFORMS), defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum("MSE", "MSE", list(self.MSES), defaultValue=0))
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                "BOOTSTRAP", "Bootstrap replicates", QgsProcessingParameterNumber.Integer, 1000, False, 10
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                "SEED", "Seed of the bootstrap", QgsProcessingParameterNumber.Integer, 12345, False, 0
+            )
+        )
+        self.addParameter(QgsProcessingParameterBoolean("SPATIAL", "Spatial (SAR) area effects", False))
+        self.addParameter(QgsProcessingParameterEnum("QUALITY", "CV thresholds", list(self.QUALITY), defaultValue=0))
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                "BENCHMARK", "Benchmark to this regional figure", QgsProcessingParameterNumber.Double, None, True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterField(
+                "BENCHMARK_WEIGHTS", "Population (weights of the benchmark)", None, "INPUT", numeric, optional=True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterVectorDestination("OUTPUT", self.title, QgsProcessing.TypeVectorPolygon)
+        )
+        self.addOutput(QgsProcessingOutputNumber("SIGMA2_U", "Area variance (sigma2_u)"))
+        self.addOutput(QgsProcessingOutputString("SUMMARY", "Summary (JSON)"))
+
+    def processAlgorithm(self, parameters, context, feedback):
+        out = self.destination(parameters, context)
+        args = [*self.command, *self.input_args(parameters, context, feedback),
+                "--direct", self.parameterAsString(parameters, "DIRECT", context),
+                "--method", self.METHODS[self.parameterAsEnum(parameters, "METHOD", context)],
+                "--transform", self.TRANSFORMS[self.parameterAsEnum(parameters, "TRANSFORM", context)],
+                "--mse", self.MSES[self.parameterAsEnum(parameters, "MSE", context)],
+                "--bootstrap", self.parameterAsInt(parameters, "BOOTSTRAP", context),
+                "--seed", self.parameterAsInt(parameters, "SEED", context),
+                "--quality", self.QUALITY[self.parameterAsEnum(parameters, "QUALITY", context)]]  # fmt: skip
+        covariates = self.parameterAsFields(parameters, "COVARIATES", context)
+        if covariates:
+            args += ["--covariates", ",".join(covariates)]
+        for name, option in (("VARIANCE", "--variance"), ("SAMPLE_SIZE", "--sample-size"),
+                             ("BENCHMARK_WEIGHTS", "--benchmark-weights")):  # fmt: skip
+            value = self.parameterAsString(parameters, name, context)
+            if value:
+                args += [option, value]
+        if parameters.get("BENCHMARK") not in (None, ""):
+            args += ["--benchmark", self.parameterAsDouble(parameters, "BENCHMARK", context)]
+        if self.parameterAsBool(parameters, "SPATIAL", context):
+            args.append("--spatial")
+        args += ["--out", out, "--force", "--style"]
+        summary = run_cli(args, feedback, summary_file=out[: -len(".gpkg")] + ".json")
+        feedback.pushInfo(
+            f"{summary.get('method')}: sigma2_u {summary.get('sigma2_u')}, beta {summary.get('beta')}, "
+            f"converged {summary.get('converged')}"
+        )
+        return {
+            "OUTPUT": f"{out}|layername=sae_fh",
+            "SIGMA2_U": summary.get("sigma2_u"),
+            "SUMMARY": json.dumps(summary, ensure_ascii=False),
+        }
+
+
+class IndexAlgorithm(_Algorithm):
+    command = ("index", "build")
+    algorithm_id = "index"
+    title = "Deprivation index with rank uncertainty"
+    group_name = "Deprivation index"
+    help_text = (
+        "A composite deprivation index (normalised indicators, weighted and aggregated) with the rank uncertainty "
+        "of the toolkit's index stage: Monte Carlo over the weights, the normalisation and the aggregation gives "
+        "each unit its rank_p05 / p50 / p95 and its probability of being in the worst decile; a unit whose band is "
+        "wide, or whose data were imputed, is flagged unreliable (hatched). Indicators: fields where a higher value "
+        "is more deprived (unemployment), and fields where it is less deprived (income). An index YAML (a "
+        "pipeline's index: section, recipes such as 'recipe: imd' too) replaces both. Runs 'spatial-poverty index "
+        "build'."
+    )
+    NORMALISATIONS = ("zscore", "minmax", "rank", "percentile_rank")
+
+    def initAlgorithm(self, config=None):
+        self.add_input()
+        numeric = QgsProcessingParameterField.Numeric
+        self.addParameter(
+            QgsProcessingParameterField(
+                "INDICATORS",
+                "Indicators: higher = more deprived",
+                None,
+                "INPUT",
+                numeric,
+                allowMultiple=True,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterField(
+                "REVERSED",
+                "Indicators: higher = less deprived",
+                None,
+                "INPUT",
+                numeric,
+                allowMultiple=True,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFile("SPEC", "Index YAML (replaces the indicators)", extension="yaml", optional=True)
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum("NORMALISATION", "Normalisation", list(self.NORMALISATIONS), defaultValue=0)
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                "RUNS",
+                "Monte Carlo runs (empty: the YAML's, else 500)",
+                QgsProcessingParameterNumber.Integer,
+                None,
+                True,
+                0,
+                100000,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                "SEED", "Seed (same seed, same bands)", QgsProcessingParameterNumber.Integer, 12345, False, 0
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterVectorDestination("OUTPUT", self.title, QgsProcessing.TypeVectorPolygon)
+        )
+        self.addOutput(QgsProcessingOutputString("SUMMARY", "Summary (JSON)"))
+
+    def processAlgorithm(self, parameters, context, feedback):
+        out = self.destination(parameters, context)
+        args = [*self.command, *self.input_args(parameters, context, feedback),
+                "--seed", self.parameterAsInt(parameters, "SEED", context)]  # fmt: skip
+        if parameters.get("RUNS") not in (None, ""):
+            args += ["--runs", self.parameterAsInt(parameters, "RUNS", context)]
+        spec = self.parameterAsFile(parameters, "SPEC", context)
+        if spec:
+            args += ["--spec", spec]
+        else:
+            fields = [*self.parameterAsFields(parameters, "INDICATORS", context),
+                      *(f"-{f}" for f in self.parameterAsFields(parameters, "REVERSED", context))]  # fmt: skip
+            if not fields:
+                raise QgsProcessingException("Choose at least one indicator, or an index YAML")
+            args += [f"--indicator={f}" for f in fields]
+            args += ["--normalisation", self.NORMALISATIONS[self.parameterAsEnum(parameters, "NORMALISATION", context)]]
+        args += ["--out", out, "--force", "--style"]
+        summary = run_cli(args, feedback)
+        unc = summary.get("uncertainty", {})
+        feedback.pushInfo(
+            f"{summary['n']} units; most deprived {', '.join(summary['most_deprived'])}; {summary['unreliable']} "
+            f"unreliable; mean 90% rank band {unc.get('mean_band_width')} ranks over {unc.get('runs')} runs"
+        )
+        return {"OUTPUT": f"{out}|layername={summary['layer']}", "SUMMARY": json.dumps(summary, ensure_ascii=False)}
+
+
+ALGORITHMS = [
+    GlobalMoranAlgorithm,
+    LisaAlgorithm,
+    GiStarAlgorithm,
+    LocalGearyAlgorithm,
+    WeightsAlgorithm,
+    FayHerriotAlgorithm,
+    IndexAlgorithm,
+]

@@ -65,9 +65,10 @@ def _child_env():
     return env
 
 
-def run_cli(args, feedback):
-    """Run ``spatial-poverty ARGS``; return its standard output parsed as JSON. The command line and its log go
-    to the Processing log; a non-zero exit raises with the command's own message (file, field, value)."""
+def run_cli(args, feedback, summary_file=None):
+    """Run ``spatial-poverty ARGS``; return its standard output parsed as JSON (or the JSON file
+    ``summary_file`` the command writes). The command line and its log go to the Processing log; a non-zero exit
+    raises with the command's own message (file, field, value)."""
     command = [cli_path(), *[str(a) for a in args]]
     feedback.pushCommandInfo(" ".join(command))
     proc = subprocess.Popen(
@@ -88,6 +89,10 @@ def run_cli(args, feedback):
         raise QgsProcessingException(
             f"spatial-poverty stopped with exit code {proc.returncode}: {err.strip()[-2000:] or out.strip()[-2000:]}"
         )
+    if summary_file is not None:
+        feedback.pushInfo(out.strip())
+        with open(summary_file, encoding="utf-8") as f:
+            return json.load(f)
     try:
         return json.loads(out)
     except ValueError as exc:

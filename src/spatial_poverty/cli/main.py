@@ -24,6 +24,7 @@ from rich.console import Console
 from spatial_poverty.cli.common import EXIT_CODES, Terminated, err
 from spatial_poverty.cli.common import configure_logging as _configure_logging
 from spatial_poverty.cli.common import errors as _errors
+from spatial_poverty.cli.index import index_app
 from spatial_poverty.cli.registers import data_import, data_synthetic_registers
 from spatial_poverty.cli.runs import cache_app, diff
 from spatial_poverty.cli.sae import sae_app
@@ -53,6 +54,7 @@ data_app.command("synthetic-survey")(data_synthetic_survey)
 app.add_typer(data_app, name="data")
 app.add_typer(stats_app, name="stats")
 app.add_typer(sae_app, name="sae")
+app.add_typer(index_app, name="index")
 app.add_typer(cache_app, name="cache")
 app.command("diff")(diff)
 

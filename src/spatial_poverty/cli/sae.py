@@ -142,6 +142,52 @@ def _write(out: Path, frame: pd.DataFrame, *, force: bool, summary: dict[str, An
         atomic_write(path, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
 
 
+#: The columns of ``sae fh``'s table that hold numbers (left empty for a suppressed area in a layer).
+FH_NUMBERS = ("direct", "direct_variance", "eblup", "mse", "cv", "ci_low", "ci_high", "gamma")
+
+
+def _fh_layer(areas: Path, layer: str | None, id_col: str, table: pd.DataFrame):  # type: ignore[no-untyped-def]
+    """The areas' geometry with the estimates, in the areas' order; a suppressed area keeps its id, quality class
+    and out_of_sample, and no number (it never appears as a number in a map)."""
+    import geopandas as gpd
+
+    from spatial_poverty.errors import IngestError
+
+    if areas.suffix.lower() in (".csv", ".txt"):
+        raise IngestError(f"--out .gpkg draws the areas: {areas} has no geometry (give a GeoPackage or vector file)")
+    geo = gpd.read_file(areas, layer=layer, columns=[id_col])
+    frame = table.assign(id=table["id"].astype(str)).set_index("id")
+    frame.loc[frame["quality"] == "suppress", list(FH_NUMBERS)] = float("nan")
+    frame = frame.reindex(geo[id_col].astype(str).to_numpy())
+    frame.index.name = id_col
+    return gpd.GeoDataFrame(frame.reset_index(), geometry=geo.geometry.to_numpy(), crs=geo.crs)
+
+
+def _write_layer(out: Path, gdf: Any, *, force: bool, summary: dict[str, Any], style: bool) -> None:
+    """OUT.gpkg (layer ``sae_fh``, with the QGIS style if asked) and OUT.json, each whole or not at all."""
+    from spatial_poverty.cli.common import atomic_write
+    from spatial_poverty.errors import OutputExistsError
+
+    targets = [out, out.with_suffix(".json")]
+    for t in targets:
+        if t.exists() and not force:
+            raise OutputExistsError(f"{t} exists; give --force to replace it")
+    qml = None
+    if style:
+        from spatial_poverty.export.tool_styles import store_default_style, tool_qml
+
+        qml = tool_qml("sae_fh", gdf, id_field=str(gdf.columns[0]))
+
+    def write(tmp: Path) -> None:
+        gdf.to_file(tmp, layer="sae_fh")
+        if qml is not None:
+            store_default_style(tmp, "sae_fh", qml, description="spatial-poverty sae fh")
+
+    atomic_write(out, write)
+    text = json.dumps(summary, ensure_ascii=False, indent=2, default=float) + "\n"
+    atomic_write(targets[1], lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
 def _spatial_weights(areas: Path, ids: pd.Index, weights: Path | None, layer: str | None):  # type: ignore[no-untyped-def]
     """The proximity matrix of the areas, rows in ``ids`` order: a GAL/GWT file, or for a GeoPackage the
     project's contiguity weights with the archipelago policy (queen, islands linked to their 3 nearest)."""
@@ -242,7 +288,14 @@ def fh(
     areas: Annotated[Path, typer.Argument(help="Area table: CSV or GeoPackage (one row per area).")],
     id_col: Annotated[str, typer.Option("--id", help="Area id column (kept as text).")],
     direct_col: Annotated[str, typer.Option("--direct", help="Direct estimate column (empty: out of sample).")],
-    out: Annotated[Path, typer.Option("--out", help="Output CSV (and OUT.json beside it).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Output CSV, or a GeoPackage (layer sae_fh with the areas' geometry; suppressed areas carry no "
+            "number) when AREAS has geometry; OUT.json beside it.",
+        ),
+    ],
     covariates: Annotated[str, typer.Option("--covariates", help="Comma-separated covariate columns.")] = "",
     variance: Annotated[str | None, typer.Option("--variance", help="Sampling variance column.")] = None,
     method: Annotated[FitMethod, typer.Option("--method", help="reml, ml or adjusted.")] = FitMethod.reml,
@@ -268,6 +321,10 @@ def fh(
         Path | None, typer.Option("--weights", help="GAL/GWT weights (default with a GeoPackage: the project's).")
     ] = None,
     force: Force = False,
+    style: Annotated[
+        bool,
+        typer.Option("--style", help="With a .gpkg --out: store the QGIS style (quantile classes, suppressed grey)."),
+    ] = False,
 ) -> None:
     """Fay-Herriot EBLUPs with their MSE, intervals and quality classes (``--spatial``: SAR area effects)."""
     import numpy as np
@@ -306,5 +363,10 @@ def fh(
         cols = ["direct", "direct_variance", "eblup", "mse", "cv", "ci_low", "ci_high", "out_of_sample", "gamma",
                 "quality"]  # fmt: skip
         table = res.estimates[cols].rename_axis("id").reset_index()
-        _write(out, table, force=force, summary=res.to_json())
+        if out.suffix.lower() == ".gpkg":
+            _write_layer(out, _fh_layer(areas, layer, id_col, table), force=force, summary=res.to_json(), style=style)
+        else:
+            if style:
+                raise IngestError(f"--style stores the QGIS style in a GeoPackage; --out {out} is not a .gpkg")
+            _write(out, table, force=force, summary=res.to_json())
     typer.echo(f"{out}: {len(table)} areas, sigma2_u {res.sigma2_u:.6g} ({res.method}), {res.iterations} iterations")

@@ -38,7 +38,17 @@ from spatial_poverty.stats.labels import (
     NOT_SIGNIFICANT_EL,
 )
 
-__all__ = ["GEODA_LISA", "GI_BIN", "LayerStyle", "StyleClass", "layer_style", "write_layer_styles"]
+__all__ = [
+    "GEODA_LISA",
+    "GI_BIN",
+    "LayerStyle",
+    "StyleClass",
+    "coalesced",
+    "layer_style",
+    "null_class",
+    "quantile_classes",
+    "write_layer_styles",
+]
 
 QGIS_VERSION = "3.22.16-Białowieża"
 
@@ -106,7 +116,7 @@ def _fmt(x: float) -> str:
     return f"{x:,.{min(digits, 4)}f}".replace(",", " ")
 
 
-def _quantile_classes(values: pd.Series, palette: Sequence[str], unit: str, *, diverging: bool) -> list[StyleClass]:
+def quantile_classes(values: pd.Series, palette: Sequence[str], unit: str, *, diverging: bool) -> list[StyleClass]:
     """Quantile classes (at most ``len(palette)``); with ``diverging`` the colours are centred on zero."""
     v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
     if v.size == 0:
@@ -165,9 +175,9 @@ def _classes(spec: LayerSpec, frame: pd.DataFrame, *, greek: bool) -> tuple[str,
     diverging = attr in DIVERGING_FIELDS
     palette = PALETTES["RdBu" if diverging else st.palette]
     shown = frame if st.show_where is None else frame[frame[st.show_where[0]].astype(str) == st.show_where[1]]
-    classes = _quantile_classes(shown[attr], palette, unit, diverging=diverging)
+    classes = quantile_classes(shown[attr], palette, unit, diverging=diverging)
     if st.null_label is not None:
-        classes.insert(0, StyleClass(_NULL_GREY, st.null_label[0 if greek else 1], _NULL_VALUE, _NULL_VALUE))
+        classes.insert(0, null_class(st.null_label[0 if greek else 1]))
     return attr, "graduated", classes
 
 
@@ -175,12 +185,22 @@ _NULL_GREY = "#bdbdbd"
 _NULL_VALUE = -1.0  # features without a value are drawn in the class [-1, -1] (values are shares, never negative)
 
 
+def null_class(label: str) -> StyleClass:
+    """The grey legend entry of the features without a value (suppressed), drawn through :func:`coalesced`."""
+    return StyleClass(_NULL_GREY, label, _NULL_VALUE, _NULL_VALUE)
+
+
+def coalesced(attr: str) -> str:
+    """The graduated renderer's expression that puts the features without a value in :func:`null_class`."""
+    return f'coalesce("{attr}", {_NULL_VALUE})'
+
+
 def _drawn(st: StyleSpec | None, attr: str) -> str:
     """The graduated renderer's attribute: the field, or an expression that gives features without a value the
     grey class and leaves out the features not shown."""
     if st is None or (st.null_label is None and st.show_where is None):
         return attr
-    value = f'coalesce("{attr}", {_NULL_VALUE})' if st.null_label is not None else f'"{attr}"'
+    value = coalesced(attr) if st.null_label is not None else f'"{attr}"'
     if st.show_where is None:
         return value
     field, wanted = st.show_where

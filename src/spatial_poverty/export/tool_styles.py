@@ -5,7 +5,9 @@ styles`), stored in the output GeoPackage's ``layer_styles`` table so that QGIS 
 
 - ``lisa``: GeoDa's cluster colours on ``lisa_cluster``;
 - ``gistar``: ArcGIS's hot/cold spot classes on ``gi_bin``;
-- ``local_geary``: GeoDa's Local Geary cluster colours on ``geary_cluster``.
+- ``local_geary``: GeoDa's Local Geary cluster colours on ``geary_cluster``;
+- ``sae_fh`` (``sae fh --out X.gpkg``): quantile classes of ``eblup`` (YlOrRd), the suppressed areas grey, the
+  flagged hatched, as the published ``poverty_sae`` layer.
 
 The aliases come from the exchange schema's field of the same meaning (``lisa_p`` is ``p_sim`` of a ``lisa_{var}``
 layer); the analysed variable gets its schema title when it has one.
@@ -24,9 +26,13 @@ from spatial_poverty.export.styles import (
     GEODA_LISA,
     GI_BIN,
     LAYER_STYLES_DDL,
+    PALETTES,
     QGIS_VERSION,
     StyleClass,
+    coalesced,
     labeling_xml,
+    null_class,
+    quantile_classes,
     renderer_xml,
 )
 from spatial_poverty.stats.labels import NO_NEIGHBOURS, NO_NEIGHBOURS_EL, NOT_SIGNIFICANT, NOT_SIGNIFICANT_EL
@@ -59,10 +65,21 @@ TOOL_LAYERS: dict[str, tuple[str, str, dict[str, str]]] = {
     ),
     "gistar": ("gistar_{var}", "gi_bin", {}),
     "local_geary": ("lisa_{var}", "geary_cluster", {"geary_p": "p_sim", "geary_q": "q_sim"}),
+    "sae_fh": ("poverty_sae", "eblup", {"eblup": "estimate"}),
 }
+#: The hatching of the flagged estimates (CV between the publish and the suppress thresholds).
+FLAGGED = "\"quality\" = 'flag'"
+SUPPRESSED_LABEL = ("Απόκρυψη (CV πάνω από το όριο)", "Suppressed (CV above the threshold)")
 
-#: Aliases of the Local Geary's own fields (no published layer has them).
-_GEARY_ALIASES = {"geary_c": ("Τοπικό Geary c", "Local Geary c"), "geary_cluster": ("Συστάδα", "Cluster")}
+#: Aliases of the fields no published layer has, per tool (Greek, English).
+_OWN_ALIASES: dict[str, dict[str, tuple[str, str]]] = {
+    "local_geary": {"geary_c": ("Τοπικό Geary c", "Local Geary c"), "geary_cluster": ("Συστάδα", "Cluster")},
+    "sae_fh": {
+        "mse": ("Μέσο τετραγωνικό σφάλμα (MSE)", "Mean squared error (MSE)"),
+        "direct_variance": ("Διακύμανση άμεσης εκτίμησης", "Variance of the direct estimate"),
+        "gamma": ("Βάρος άμεσης εκτίμησης (γ)", "Weight of the direct estimate (gamma)"),
+    },
+}
 
 
 def _classes(tool: str, frame: pd.DataFrame, *, greek: bool) -> list[StyleClass]:
@@ -80,8 +97,9 @@ def _alias(tool: str, column: str, var: str, *, greek: bool) -> str:
     if column == var:
         el, en = variable_titles(var)
         return el if greek else en
-    if tool == "local_geary" and column in _GEARY_ALIASES:
-        return _GEARY_ALIASES[column][0 if greek else 1]
+    own = _OWN_ALIASES.get(tool, {})
+    if column in own:
+        return own[column][0 if greek else 1]
     template, _, names = TOOL_LAYERS[tool]
     spec = layer_spec(template.format(var="x"))  # the fields' aliases do not depend on the variable's name
     f = field_spec(spec, names.get(column, column))
@@ -91,12 +109,20 @@ def _alias(tool: str, column: str, var: str, *, greek: bool) -> str:
     return (f.alias_el if greek else f.alias_en) + unit
 
 
-def tool_qml(tool: str, frame: pd.DataFrame, *, id_field: str, var: str, greek: bool = True) -> str:
+def tool_qml(tool: str, frame: pd.DataFrame, *, id_field: str, var: str = "", greek: bool = True) -> str:
     """The QML of a ``stats`` layer: its tool's palette on its class field, labels with the id field (or the
     Greek name when the layer has ``name_el``) and the aliases of the exchange schema."""
     if tool not in TOOL_LAYERS:
         raise ValueError(f"no style for tool {tool!r}; known: {sorted(TOOL_LAYERS)}")
     attr = TOOL_LAYERS[tool][1]
+    if tool == "sae_fh":
+        classes = [
+            null_class(SUPPRESSED_LABEL[0 if greek else 1]),
+            *quantile_classes(frame[attr], PALETTES["YlOrRd"], "", diverging=False),
+        ]
+        renderer = renderer_xml(coalesced(attr), "graduated", classes, FLAGGED)
+    else:
+        renderer = renderer_xml(attr, "categorized", _classes(tool, frame, greek=greek), None)
     columns = [c for c in frame.columns if c != "geometry"]
     rows = ['    <alias field="fid" index="0" name=""/>\n']
     for i, c in enumerate(columns, 1):
@@ -105,7 +131,7 @@ def tool_qml(tool: str, frame: pd.DataFrame, *, id_field: str, var: str, greek: 
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
         f'<qgis version="{QGIS_VERSION}" styleCategories="AllStyleCategories" labelsEnabled="1">\n'
-        + renderer_xml(attr, "categorized", _classes(tool, frame, greek=greek), None)
+        + renderer
         + labeling_xml(label)
         + "  <aliases>\n"
         + "".join(rows)
