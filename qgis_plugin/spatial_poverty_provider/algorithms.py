@@ -33,6 +33,13 @@ HELP_WEIGHTS = (
 )
 
 
+def numeric_field(name, label, *, multiple=False, optional=False):
+    """A parameter: one (or several) numeric fields of the input layer."""
+    return QgsProcessingParameterField(
+        name, label, None, "INPUT", QgsProcessingParameterField.Numeric, allowMultiple=multiple, optional=optional
+    )
+
+
 class _Algorithm(QgsProcessingAlgorithm):
     """What every algorithm shares: the input layer, its id field and the weights with their island policy."""
 
@@ -68,9 +75,7 @@ class _Algorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterField("ID_FIELD", "Id field (one value per unit)", "code", "INPUT"))
 
     def add_variable(self):
-        self.addParameter(
-            QgsProcessingParameterField("FIELD", "Field to analyse", None, "INPUT", QgsProcessingParameterField.Numeric)
-        )
+        self.addParameter(numeric_field("FIELD", "Field to analyse"))
 
     def add_weights(self, island_default=0, island_k=3):
         weights = QgsProcessingParameterString(
@@ -331,23 +336,10 @@ class FayHerriotAlgorithm(_Algorithm):
 
     def initAlgorithm(self, config=None):
         self.add_input()
-        numeric = QgsProcessingParameterField.Numeric
-        self.addParameter(
-            QgsProcessingParameterField("DIRECT", "Direct estimate (empty: out of sample)", None, "INPUT", numeric)
-        )
-        self.addParameter(
-            QgsProcessingParameterField("VARIANCE", "Sampling variance", None, "INPUT", numeric, optional=True)
-        )
-        self.addParameter(
-            QgsProcessingParameterField(
-                "SAMPLE_SIZE", "Effective sample size (arcsine)", None, "INPUT", numeric, optional=True
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterField(
-                "COVARIATES", "Covariates", None, "INPUT", numeric, allowMultiple=True, optional=True
-            )
-        )
+        self.addParameter(numeric_field("DIRECT", "Direct estimate (empty: out of sample)"))
+        self.addParameter(numeric_field("VARIANCE", "Sampling variance", optional=True))
+        self.addParameter(numeric_field("SAMPLE_SIZE", "Effective sample size (arcsine)", optional=True))
+        self.addParameter(numeric_field("COVARIATES", "Covariates", multiple=True, optional=True))
         self.addParameter(QgsProcessingParameterEnum("METHOD", "Fit", list(self.METHODS), defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum("TRANSFORM", "Transform", list(self.TRANSFORMS), defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum("MSE", "MSE", list(self.MSES), defaultValue=0))
@@ -368,11 +360,7 @@ class FayHerriotAlgorithm(_Algorithm):
                 "BENCHMARK", "Benchmark to this regional figure", QgsProcessingParameterNumber.Double, None, True
             )
         )
-        self.addParameter(
-            QgsProcessingParameterField(
-                "BENCHMARK_WEIGHTS", "Population (weights of the benchmark)", None, "INPUT", numeric, optional=True
-            )
-        )
+        self.addParameter(numeric_field("BENCHMARK_WEIGHTS", "Population (weights of the benchmark)", optional=True))
         self.addParameter(
             QgsProcessingParameterVectorDestination("OUTPUT", self.title, QgsProcessing.TypeVectorPolygon)
         )
@@ -432,29 +420,10 @@ class IndexAlgorithm(_Algorithm):
 
     def initAlgorithm(self, config=None):
         self.add_input()
-        numeric = QgsProcessingParameterField.Numeric
         self.addParameter(
-            QgsProcessingParameterField(
-                "INDICATORS",
-                "Indicators: higher = more deprived",
-                None,
-                "INPUT",
-                numeric,
-                allowMultiple=True,
-                optional=True,
-            )
+            numeric_field("INDICATORS", "Indicators: higher = more deprived", multiple=True, optional=True)
         )
-        self.addParameter(
-            QgsProcessingParameterField(
-                "REVERSED",
-                "Indicators: higher = less deprived",
-                None,
-                "INPUT",
-                numeric,
-                allowMultiple=True,
-                optional=True,
-            )
-        )
+        self.addParameter(numeric_field("REVERSED", "Indicators: higher = less deprived", multiple=True, optional=True))
         self.addParameter(
             QgsProcessingParameterFile("SPEC", "Index YAML (replaces the indicators)", extension="yaml", optional=True)
         )

@@ -466,19 +466,12 @@ def lisa(
             correction=correction, isolates=isolates, significance=rule,  # type: ignore[arg-type]
         )  # fmt: skip
         frame = lm.to_frame()
-        layer_gdf = gdf[[var, "geometry"]].copy()
-        layer_gdf.insert(0, id_field, gdf.index.to_numpy())
-        layer_gdf = layer_gdf.assign(
-            lisa_i=frame["local_i"].to_numpy(),
-            lisa_p=frame["p_sim"].to_numpy(),
-            lisa_q=frame["q_sim"].to_numpy(),
-            lisa_cluster=frame["cluster"].to_numpy(),
-            lisa_quadrant=frame["quadrant"].to_numpy(),
-            lisa_z_sim=frame["z_sim"].to_numpy(),
-        ).reset_index(drop=True)
+        names = {"lisa_i": "local_i", "lisa_p": "p_sim", "lisa_q": "q_sim", "lisa_cluster": "cluster",
+                 "lisa_quadrant": "quadrant", "lisa_z_sim": "z_sim"}  # fmt: skip
+        layer_gdf = _local_layer(gdf, id_field, var, {k: frame[v].to_numpy() for k, v in names.items()})
         _write_layer(layer_gdf, target, f"lisa_{var}", _styler(style, "lisa", layer_gdf, id_field, var))
-        summary = _lisa_summary(
-            target, var, lm.n, lm.counts(), report, permutations, seed, alternative, correction, alpha, rule
+        summary = _local_summary(
+            "lisa", target, var, lm.n, lm.counts(), report, permutations, seed, alternative, correction, alpha, rule
         )
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))
 
@@ -542,7 +535,9 @@ def _lisa_lean(
         import geopandas as gpd
 
         _write_layer(gpd.GeoDataFrame(columns, geometry=data.geometry, crs=data.crs), target, name)
-    return _lisa_summary(target, var, lm.n, lm.counts, report, permutations, seed, alternative, correction, alpha, rule)
+    return _local_summary(
+        "lisa", target, var, lm.n, lm.counts, report, permutations, seed, alternative, correction, alpha, rule
+    )
 
 
 def _columns_frame(columns: dict[str, Any]) -> Any:
@@ -551,11 +546,12 @@ def _columns_frame(columns: dict[str, Any]) -> Any:
     return pd.DataFrame(columns)
 
 
-def _lisa_summary(
+def _local_summary(
+    statistic: str,
     target: Path,
     var: str,
     n: int,
-    clusters: dict[str, int],
+    counts: dict[str, int],
     report: Any,
     permutations: int,
     seed: int,
@@ -563,22 +559,33 @@ def _lisa_summary(
     correction: str,
     alpha: float,
     rule: str,
+    *,
+    counts_key: str = "clusters",
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON summary ``stats lisa`` prints (the same on the lean and the general path)."""
+    """The JSON summary a local statistic prints (``stats lisa`` the same on its lean and general paths)."""
     return {
         "output": str(target),
-        "layer": f"lisa_{var}",
-        "statistic": "lisa",
+        "layer": f"{statistic}_{var}",
+        "statistic": statistic,
         "n": n,
+        **(extra or {}),
         "permutations": permutations,
         "seed": seed,
         "alternative": alternative.value,
         "correction": correction,
         "alpha": alpha,
         "significance": rule,
-        "clusters": clusters,
+        counts_key: counts,
         "weights": report,
     }
+
+
+def _local_layer(gdf: Any, id_field: str, var: str, fields: dict[str, Any]) -> Any:
+    """The layer a local statistic writes: the id field, the variable, the statistic's ``fields``, the geometry."""
+    layer_gdf = gdf[[var, "geometry"]].copy()
+    layer_gdf.insert(0, id_field, gdf.index.to_numpy())
+    return layer_gdf.assign(**fields).reset_index(drop=True)
 
 
 @stats_app.command("gistar")
@@ -629,26 +636,14 @@ def gistar(
             significance=rule,  # type: ignore[arg-type]
         )  # fmt: skip
         frame = gi.to_frame()
-        layer_gdf = gdf[[var, "geometry"]].copy()
-        layer_gdf.insert(0, id_field, gdf.index.to_numpy())
-        layer_gdf = layer_gdf.assign(**{c: frame[c].to_numpy() for c in frame.columns}).reset_index(drop=True)
+        layer_gdf = _local_layer(gdf, id_field, var, {c: frame[c].to_numpy() for c in frame.columns})
         _write_layer(layer_gdf, target, f"gistar_{var}", _styler(style, "gistar", layer_gdf, id_field, var))
         bins = frame["gi_bin"].value_counts().sort_index()
-        summary = {
-            "output": str(target),
-            "layer": f"gistar_{var}",
-            "statistic": "gistar",
-            "n": gi.n,
-            "transform": (transform or TransformOpt.b).value,
-            "permutations": permutations,
-            "seed": seed,
-            "alternative": alternative.value,
-            "correction": correction,
-            "alpha": alpha,
-            "significance": rule,
-            "gi_bin_counts": {str(int(k)): int(v) for k, v in bins.items()},
-            "weights": report,
-        }
+        summary = _local_summary(
+            "gistar", target, var, gi.n, {str(int(k)): int(v) for k, v in bins.items()}, report, permutations, seed,
+            alternative, correction, alpha, rule, counts_key="gi_bin_counts",
+            extra={"transform": (transform or TransformOpt.b).value},
+        )  # fmt: skip
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))
 
 
@@ -691,30 +686,13 @@ def local_geary(
             correction=correction, isolates=isolates, significance=rule,  # type: ignore[arg-type]
         )  # fmt: skip
         frame = lg.to_frame()
-        layer_gdf = gdf[[var, "geometry"]].copy()
-        layer_gdf.insert(0, id_field, gdf.index.to_numpy())
-        layer_gdf = layer_gdf.assign(
-            geary_c=frame["local_c"].to_numpy(),
-            geary_p=frame["p_sim"].to_numpy(),
-            geary_q=frame["q_sim"].to_numpy(),
-            geary_cluster=frame["cluster"].to_numpy(),
-        ).reset_index(drop=True)
+        names = {"geary_c": "local_c", "geary_p": "p_sim", "geary_q": "q_sim", "geary_cluster": "cluster"}
+        layer_gdf = _local_layer(gdf, id_field, var, {k: frame[v].to_numpy() for k, v in names.items()})
         _write_layer(layer_gdf, target, f"local_geary_{var}", _styler(style, "local_geary", layer_gdf, id_field, var))
-        counts = frame["cluster"].value_counts().sort_index()
-        summary = {
-            "output": str(target),
-            "layer": f"local_geary_{var}",
-            "statistic": "local_geary",
-            "n": lg.n,
-            "permutations": permutations,
-            "seed": seed,
-            "alternative": alternative.value,
-            "correction": correction,
-            "alpha": alpha,
-            "significance": rule,
-            "clusters": {str(k): int(v) for k, v in counts.items()},
-            "weights": report,
-        }
+        counts = {str(k): int(v) for k, v in frame["cluster"].value_counts().sort_index().items()}
+        summary = _local_summary(
+            "local_geary", target, var, lg.n, counts, report, permutations, seed, alternative, correction, alpha, rule
+        )
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default))
 
 
