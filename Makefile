@@ -86,12 +86,14 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 # The permutation engine against esda (benchmarks/bench_engine.py; a few minutes, esda skipped at 1M units), and the
 # small-area engine's design-based simulation and timings (benchmarks/bench_sae.py; about 2 minutes).
 # The stage cache: first run, unchanged rerun and a map: change on the South Aegean (benchmarks/bench_cache.py; ~3 min).
+# The QGIS provider against the CLI it runs (benchmarks/bench_qgis.py; needs Debian qgis and a published run).
 bench: setup data
 	$(BIN)/python benchmarks/bench_engine.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/bench_sae.py
 	$(BIN)/python benchmarks/bench_arope.py
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_cache.py
+	$(BIN)/python benchmarks/bench_qgis.py
 
 clean-env:
 	rm -rf $(VENV) $(TOOLS)
