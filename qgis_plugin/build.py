@@ -35,6 +35,7 @@ def build(out: Path) -> Path:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
                 zf.writestr(info, path.read_bytes())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a zip to install is for everyone to read
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
