@@ -244,3 +244,24 @@ def test_cli_lists_exit_code_8():
     from spatial_poverty.cli.main import EXIT_CODES
 
     assert (RunLockedError, 8) in EXIT_CODES
+
+
+def test_a_run_refused_before_the_holder_wrote_its_details_still_names_it(tmp_path):
+    """The race the two-runs test once hit on CI: the holder has the lock but has not yet written who it is."""
+    import fcntl
+    import threading
+
+    target = tmp_path / "out"
+    path = lock_path(target)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a holder that has the lock and an empty file
+    info = json.dumps({"pipeline": "south_aegean", "pid": 1, "host": "h", "since": "now"}).encode()
+    writer = threading.Timer(0.1, lambda: os.pwrite(fd, info, 0))
+    writer.start()
+    try:
+        expected = "is being produced by run of pipeline 'south_aegean'"
+        with pytest.raises(RunLockedError, match=expected), run_lock(target):
+            pass
+    finally:
+        writer.join()
+        os.close(fd)

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,18 +27,32 @@ __all__ = ["lock_path", "run_lock"]
 logger = logging.getLogger(__name__)
 
 
+#: How long a refused run waits for the holder's details (tries x seconds).
+HOLDER_WAIT_TRIES, HOLDER_WAIT_S = 20, 0.025
+
+
 def lock_path(target: str | os.PathLike[str]) -> Path:
     """The lock file of an output folder: ``.<name>.lock`` beside it."""
     target = Path(target)
     return target.parent / f".{target.name}.lock"
 
 
-def _holder(fd: int) -> str:
+def _read_holder(fd: int) -> dict[str, object]:
     try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        info = json.loads(os.read(fd, 4096).decode("utf-8") or "{}")
+        return json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
     except (OSError, ValueError):
-        info = {}
+        return {}
+
+
+def _holder(fd: int) -> str:
+    """Who holds the lock, from the lock file. The holder writes it just after taking the lock: a run refused in
+    between reads an empty file, so it looks again for up to half a second before saying "another run"."""
+    info = _read_holder(fd)
+    for _ in range(HOLDER_WAIT_TRIES):
+        if info:
+            break
+        time.sleep(HOLDER_WAIT_S)
+        info = _read_holder(fd)
     if not info:
         return "another run"
     who = f"pid {info.get('pid')} on {info.get('host')}, since {info.get('since')}"
